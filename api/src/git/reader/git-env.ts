@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simpleGit, type SimpleGit, type SimpleGitOptions } from 'simple-git';
@@ -155,7 +155,11 @@ let defaultEnv: GitEnv | undefined;
  * private HOME made once per process under the OS temp dir.
  */
 export function localReadEnv(): GitEnv {
-  defaultEnv ??= buildGitEnv({ protocol: 'file', homeDir: mkdtempSync(join(tmpdir(), 'driftline-git-home-')) });
+  if (!defaultEnv) {
+    const homeDir = mkdtempSync(join(tmpdir(), 'driftline-git-home-'));
+    process.once('exit', () => rmSync(homeDir, { recursive: true, force: true }));
+    defaultEnv = buildGitEnv({ protocol: 'file', homeDir });
+  }
   return defaultEnv;
 }
 
