@@ -9,4 +9,6 @@ export interface RuntimeInfo {
   configSource: string | null;
   /** Features this build serves (timeline, drift, reports, alerts…): the web app shows their pages. */
   features: string[];
+  /** Background workers (git polling, cluster watchers, alert schedules) run in this process. */
+  workers: boolean;
 }

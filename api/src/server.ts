@@ -28,6 +28,8 @@ export interface ServeOptions {
   mode?: RuntimeInfo['mode'];
   features?: AppContext['features'];
   featureNames?: string[];
+  /** Run background workers (default true; tests drive work explicitly). */
+  workers?: boolean;
 }
 
 export interface RunningServer {
@@ -73,7 +75,7 @@ async function checkInstallKey(db: OpenDatabase, key: Buffer): Promise<void> {
 }
 
 export async function createApp(ctx: AppContext, opts: { webDist?: string | null } = {}): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(ctx), { bufferLogs: true, abortOnError: false });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(ctx), { bufferLogs: true, abortOnError: false, rawBody: true });
   app.useLogger(app.get(PinoNestLogger));
   app.useGlobalFilters(new ProblemFilter(ctx.logger));
   app.useBodyParser('json', { limit: '1mb' });
@@ -111,6 +113,7 @@ export async function serve(opts: ServeOptions = {}): Promise<RunningServer> {
       config,
       configSource: loaded.source,
       features: opts.featureNames ?? [],
+      workers: opts.workers ?? true,
     };
     const app = await createApp({ runtime, dataSource: db.dataSource, logger, installKey, features: opts.features });
     const port = opts.port ?? config.server.port;

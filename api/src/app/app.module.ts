@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { CONFIG, INSTALL_KEY, LOGGER, RUNTIME } from '../config/config.tokens';
 import { HealthModule } from '../health/health.module';
 import { SystemController } from '../system/system.controller';
+import { GitModule } from '../git/git.module';
 import type { RuntimeInfo } from '../runtime-info';
 
 export interface AppContext {
@@ -56,6 +57,7 @@ export class AppModule {
           },
         }),
         HealthModule,
+        GitModule,
         ...((ctx.features ?? []) as DynamicModule[]),
       ],
       controllers: [SystemController],

@@ -1,5 +1,8 @@
-import type { Command, Option } from 'commander';
+import { Option, type Command } from 'commander';
 import type { ConfigEnv } from '../config/load';
+import { GitIndexService } from '../git/git-index.service';
+import { withRuntime, progressBar } from './runtime';
+import { printJson } from './output';
 
 export interface CliContext {
   env: ConfigEnv;
@@ -7,7 +10,39 @@ export interface CliContext {
   serve(o: { config?: string; port?: number; host?: string }): Promise<number>;
 }
 
-/** Commands of the feature contexts (index, snapshot, watch, drift, report, demo, …) register here. */
-export function registerCommands(_program: Command, _ctx: CliContext, _withConfig: (c: Command) => Command): void {
-  void (_program as unknown as Option);
+/** Commands of the feature contexts (index, snapshot, watch, drift, report, demo, …). */
+export function registerCommands(program: Command, ctx: CliContext, withConfig: (c: Command) => Command): void {
+  withConfig(program.command('index'))
+    .description('index the Git history of the configured repositories (incremental; safe to kill and rerun)')
+    .option('-r, --repository <name>', 'only this repository')
+    .option('--no-fetch', 'do not fetch remote repositories first')
+    .option('--json', 'print a JSON summary')
+    .addOption(new Option('--batch-size <n>', 'commits per transaction').argParser((v) => Number(v)).hideHelp())
+    .action(async (o: { config?: string; repository?: string; fetch: boolean; json?: boolean; batchSize?: number }) => {
+      await withRuntime(o, ctx.env, async (rt) => {
+        const service = new GitIndexService(rt.ds, rt.config, rt.logger, rt.installKey, rt.runtime);
+        const bars = new Map<string, ReturnType<typeof progressBar>>();
+        const summaries = await service.index(o.repository, {
+          fetch: o.fetch,
+          batchSize: o.batchSize,
+          onProgress: (repo, p) => {
+            if (o.json) return;
+            let bar = bars.get(repo);
+            if (!bar) bars.set(repo, (bar = progressBar(repo)));
+            bar.update(p.done, p.total, p.commitsPerSecond, p.etaSeconds);
+          },
+        });
+        for (const b of bars.values()) b.done();
+        if (o.json) {
+          printJson(summaries.length === 1 ? summaries[0] : { repositories: summaries });
+        } else {
+          for (const s of summaries) {
+            process.stdout.write(
+              `${s.repository}: ${s.commits} commits (${s.newCommits} new), ${s.fileChanges} file changes, ${s.objectRevisions} object revisions, ${s.parseErrors} parse errors` +
+                `${s.rewritten ? `, history rewritten (${s.unreachable} commits now unreachable)` : ''} in ${s.seconds.toFixed(2)}s\n`,
+            );
+          }
+        }
+      });
+    });
 }

@@ -13,7 +13,7 @@ export async function writeOpenApi(): Promise<string> {
   const logger = createLogger({ level: 'silent' });
   const app = await NestFactory.create<NestExpressApplication>(
     AppModule.register({
-      runtime: { version: VERSION, mode: 'unconfigured', database: 'embedded', config, configSource: null, features: [] },
+      runtime: { version: VERSION, mode: 'unconfigured', database: 'embedded', config, configSource: null, features: [], workers: false },
       dataSource: new DataSource({ type: 'postgres' }),
       logger,
       installKey: Buffer.alloc(32),

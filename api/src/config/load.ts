@@ -77,7 +77,7 @@ function resolveRefs(value: unknown, env: ConfigEnv, baseDir: string, path: (str
       }
       return v;
     }
-    if (value.startsWith('file:')) {
+    if (value.startsWith('file:') && !value.startsWith('file://')) {
       const p = expandPath(value.slice(5), baseDir);
       try {
         return readFileSync(p, 'utf8').trim();
@@ -105,7 +105,7 @@ export function expandPath(p: string, baseDir: string): string {
 /** Mask a value for display: references stay as written, literals become "****" (URLs keep scheme and host). */
 export function maskValue(key: string, value: unknown): unknown {
   if (typeof value !== 'string') return value;
-  if (value.startsWith('env:') || value.startsWith('file:')) return value;
+  if (value.startsWith('env:') || (value.startsWith('file:') && !value.startsWith('file://'))) return value;
   if (!SENSITIVE_KEYS.has(key)) return value;
   try {
     const u = new URL(value);

@@ -105,6 +105,12 @@ describe('driftline.yaml', () => {
     expect(JSON.stringify(maskConfig({ channels: [{ url: 'https://x.example/hook?token=abc' }] }))).not.toContain('abc');
   });
 
+  it('reads file: references but leaves file:// URLs alone', () => {
+    const { config } = parseConfig('repositories: [{ name: a, url: "file:///srv/infra.git" }]', 'x', {}, '/srv');
+    expect(config.repositories[0]!.url).toBe('file:///srv/infra.git');
+    expect(problems('repositories: [{ name: a, path: /x, auth: { token: "file:/nonexistent/token" } }]')).toContain('repositories[0].auth.token: cannot read /nonexistent/token: ENOENT');
+  });
+
   it('applies PORT, DATABASE_URL and DRIFTLINE_DATA_DIR overrides', () => {
     const { config } = parseConfig('{}', 'x', { PORT: '9090', DATABASE_URL: 'postgres://h/db', DRIFTLINE_DATA_DIR: '/data' }, '/srv');
     expect(config.server.port).toBe(9090);

@@ -21,6 +21,108 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/repositories": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Configured repositories with their index status and lag */
+        get: operations["GitController_repositories"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/repositories/{name}/problems": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Files that could not be parsed (bad YAML, templates, binary, too large, encrypted…), with the reason */
+        get: operations["GitController_problems"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/commits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Commits, newest first, filtered and paged with a cursor */
+        get: operations["GitController_commits"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/commits/{sha}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One commit: files changed (with parse problems) and objects changed per environment, each with a YAML diff */
+        get: operations["GitController_commit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/environments/{env}/desired": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The full desired state of an environment at a time (at) or a commit (commit); now when neither is given */
+        get: operations["GitController_desired"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hooks/git/{repository}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Push webhook (GitHub: X-Hub-Signature-256; GitLab: X-Gitlab-Token): fetches and indexes the repository at once */
+        post: operations["GitController_hook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -37,6 +139,145 @@ export interface components {
             configSource?: string | null;
             /** @description features this server offers; the web app shows their pages */
             features: string[];
+        };
+        RepositoryStatusDto: {
+            name: string;
+            branch: string;
+            /** @enum {string} */
+            source: "remote" | "local";
+            headSha: string | null;
+            lastIndexedSha: string | null;
+            /** Format: date-time */
+            lastIndexedAt: string | null;
+            /** Format: date-time */
+            lastFetchAt: string | null;
+            lastError: string | null;
+            commits: number;
+            /** @description commits kept after a history rewrite made them unreachable */
+            unreachableCommits: number;
+            parseErrors: number;
+            /** @enum {string} */
+            status: "not-indexed" | "up-to-date" | "behind" | "error";
+            /** @description seconds since the branch was last read */
+            lagSeconds: number | null;
+        };
+        BlobProblemDto: {
+            path: string;
+            commit: string;
+            blob: string;
+            status: string;
+            reasonCode: string;
+            reason: string;
+        };
+        PersonDto: {
+            name: string;
+            email: string;
+            /** Format: date-time */
+            time: string;
+            /** @description the original zone offset, e.g. +0200 */
+            tz: string;
+        };
+        PullRequestDto: {
+            number: number;
+            /** @enum {string} */
+            kind: "github-pr" | "gitlab-mr";
+        };
+        CoAuthorDto: {
+            name: string;
+            email: string;
+        };
+        CommitDto: {
+            repository: string;
+            sha: string;
+            parents: string[];
+            subject: string;
+            author: components["schemas"]["PersonDto"];
+            committer: components["schemas"]["PersonDto"];
+            pullRequest: components["schemas"]["PullRequestDto"] | null;
+            coAuthors: components["schemas"]["CoAuthorDto"][];
+            /** @description on the branch's first-parent history (defines desired state) */
+            onBranch: boolean;
+            /** @description false once a force push removed it from the branch (kept for audit) */
+            reachable: boolean;
+        };
+        CommitPageDto: {
+            items: components["schemas"]["CommitDto"][];
+            /** @description pass as cursor for the next page; null on the last page */
+            nextCursor: string | null;
+        };
+        ParseStatusDto: {
+            /** @enum {string} */
+            status: "ok" | "not-kubernetes" | "error" | "skipped";
+            reasonCode: string | null;
+            reason: string | null;
+        };
+        FileChangeDto: {
+            path: string;
+            /** @enum {string} */
+            status: "A" | "M" | "D" | "R" | "C" | "T";
+            oldPath: string | null;
+            blob: string | null;
+            parse: components["schemas"]["ParseStatusDto"] | null;
+        };
+        ObjectChangeDto: {
+            objectId: number;
+            group: string;
+            kind: string;
+            namespace: string;
+            name: string;
+            /** @enum {string} */
+            change: "created" | "configured" | "deleted";
+            path: string;
+            /** @description unified YAML diff against the previous desired revision in this environment */
+            diff: string;
+        };
+        EnvironmentChangesDto: {
+            environment: string;
+            objects: components["schemas"]["ObjectChangeDto"][];
+        };
+        CommitDetailDto: {
+            repository: string;
+            sha: string;
+            parents: string[];
+            subject: string;
+            author: components["schemas"]["PersonDto"];
+            committer: components["schemas"]["PersonDto"];
+            pullRequest: components["schemas"]["PullRequestDto"] | null;
+            coAuthors: components["schemas"]["CoAuthorDto"][];
+            /** @description on the branch's first-parent history (defines desired state) */
+            onBranch: boolean;
+            /** @description false once a force push removed it from the branch (kept for audit) */
+            reachable: boolean;
+            message: string;
+            files: components["schemas"]["FileChangeDto"][];
+            environments: components["schemas"]["EnvironmentChangesDto"][];
+        };
+        DesiredObjectDto: {
+            objectId: number;
+            group: string;
+            kind: string;
+            namespace: string;
+            name: string;
+            path: string;
+            /** @description the commit that last changed this object */
+            commit: string;
+            hash: string;
+            body: {
+                [key: string]: unknown;
+            };
+        };
+        DesiredStateDto: {
+            environment: string;
+            commit: string | null;
+            /** Format: date-time */
+            committedAt: string | null;
+            objects: components["schemas"]["DesiredObjectDto"][];
+        };
+        IndexAcceptedDto: {
+            repository: string;
+            /** @enum {string} */
+            status: "queued";
+            ref?: string;
         };
     };
     responses: never;
@@ -62,6 +303,147 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["InfoDto"];
+                };
+            };
+        };
+    };
+    GitController_repositories: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RepositoryStatusDto"][];
+                };
+            };
+        };
+    };
+    GitController_problems: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BlobProblemDto"][];
+                };
+            };
+        };
+    };
+    GitController_commits: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: unknown;
+                /** @description ISO time */
+                to?: unknown;
+                /** @description ISO time */
+                from?: unknown;
+                /** @description part of a name or email */
+                author?: unknown;
+                /** @description a file or folder prefix */
+                path?: unknown;
+                repository?: unknown;
+                environment?: unknown;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommitPageDto"];
+                };
+            };
+        };
+    };
+    GitController_commit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sha: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommitDetailDto"];
+                };
+            };
+        };
+    };
+    GitController_desired: {
+        parameters: {
+            query?: {
+                commit?: unknown;
+                /** @description ISO time */
+                at?: unknown;
+            };
+            header?: never;
+            path: {
+                env: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DesiredStateDto"];
+                };
+            };
+        };
+    };
+    GitController_hook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                repository: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IndexAcceptedDto"];
                 };
             };
         };

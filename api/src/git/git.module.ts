@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { GitController } from './git.controller';
+import { GitIndexService } from './git-index.service';
+import { GitPollerService } from './git-poller.service';
+import { GitQueryService } from './git-query.service';
+import { GitRepository } from './git.repository';
+import { GitWebhookService } from './git-webhook.service';
+
+@Module({
+  controllers: [GitController],
+  providers: [GitRepository, GitIndexService, GitQueryService, GitWebhookService, GitPollerService],
+  exports: [GitIndexService, GitQueryService, GitRepository],
+})
+export class GitModule {}

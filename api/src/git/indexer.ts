@@ -1,0 +1,572 @@
+import picomatch from 'picomatch';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { Logger } from 'pino';
+import type { EnvironmentConfig, RepositoryConfig } from '../config/schema';
+import { identityKey, ObjectIdentity } from '../core/identity';
+import { canonicalJson, sha256Hex } from '../core/canonical';
+import { chainHash } from '../core/chain';
+import { parseManifestFile, isManifestCandidate } from '../core/manifests';
+import { redactObject, SensitiveRules } from '../core/redact';
+import { bulkInsert } from '../db/bulk';
+import { storeDocuments } from '../store/documents';
+import { ObjectIds } from '../store/objects';
+import { CatFile } from './reader/cat-file';
+import { streamLog, countCommits, revParse, isAncestor, listReachable, lsTree, LogCommit, FileChange } from './reader/log-stream';
+import { extractPullRequest, extractCoAuthors } from './reader/commit-meta';
+import { runGit } from './reader/run-git';
+import type { GitSource } from './source';
+
+export interface IndexProgress {
+  done: number;
+  total: number;
+  commitsPerSecond: number;
+  etaSeconds: number | null;
+}
+
+export interface IndexSummary {
+  repository: string;
+  head: string | null;
+  commits: number;
+  newCommits: number;
+  fileChanges: number;
+  objectRevisions: number;
+  parseErrors: number;
+  blobsParsed: number;
+  unreachable: number;
+  rewritten: boolean;
+  seconds: number;
+}
+
+interface BlobObject {
+  key: string;
+  identity: ObjectIdentity;
+  hash: string;
+}
+
+/** A parsed blob: its objects, and whether it failed (bad YAML, template, too large, missing). */
+interface ParsedBlob {
+  failed: boolean;
+  objects: BlobObject[];
+}
+
+interface EnvState {
+  spec: EnvironmentConfig;
+  match: (path: string) => boolean;
+  files: Map<string, string>;
+  byPath: Map<string, Map<string, string>>;
+  owners: Map<string, Set<string>>;
+  current: Map<string, { hash: string; path: string }>;
+  identities: Map<string, ObjectIdentity>;
+  chainHead: string | null;
+}
+
+interface PendingRevision {
+  environment: string;
+  key: string;
+  commit: LogCommit;
+  seq: number;
+  hash: string | null;
+  path: string;
+  change: 'created' | 'configured' | 'deleted';
+}
+
+export interface IndexerOptions {
+  ds: DataSource;
+  repo: RepositoryConfig;
+  source: GitSource;
+  environments: EnvironmentConfig[];
+  installKey: Buffer;
+  sensitive?: SensitiveRules;
+  logger: Logger;
+  /** Commits per transaction. */
+  batchSize?: number;
+  onProgress?: (p: IndexProgress) => void;
+  /** Test hook: called after each committed batch (kill-and-resume tests stop here). */
+  afterBatch?: (committedCommits: number) => void | Promise<void>;
+}
+
+const DEFAULT_BATCH = 500;
+
+/**
+ * Indexes one repository's branch: every reachable commit, its file changes,
+ * every manifest blob parsed once (content-addressed), and per environment a
+ * desired revision only where an object's content changed on the branch's
+ * first-parent history (merges count as the change, diffed against their
+ * first parent — what the branch actually deployed).
+ *
+ * Each batch of commits is one transaction that also moves last_indexed_sha and
+ * the environment state, so a kill at any point resumes exactly where it stopped.
+ */
+export class RepositoryIndexer {
+  private readonly batchSize: number;
+  private readonly objectIds = new ObjectIds();
+  private readonly blobCache = new Map<string, ParsedBlob>();
+  private readonly knownBlobs = new Set<string>();
+  private readonly envs: EnvState[];
+  private catFile: CatFile | null = null;
+  private repoId = 0;
+  private nextSeq = 1;
+  private commitChainHead: string | null = null;
+  private summary!: IndexSummary;
+
+  constructor(private readonly o: IndexerOptions) {
+    this.batchSize = o.batchSize ?? DEFAULT_BATCH;
+    this.envs = o.environments
+      .filter((e) => e.repository === o.repo.name)
+      .map((spec) => ({
+        spec,
+        match: picomatch(spec.paths, { dot: true }),
+        files: new Map(),
+        byPath: new Map(),
+        owners: new Map(),
+        current: new Map(),
+        identities: new Map(),
+        chainHead: null,
+      }));
+  }
+
+  async run(): Promise<IndexSummary> {
+    const started = Date.now();
+    const { ds, repo, source } = this.o;
+    this.summary = { repository: repo.name, head: null, commits: 0, newCommits: 0, fileChanges: 0, objectRevisions: 0, parseErrors: 0, blobsParsed: 0, unreachable: 0, rewritten: false, seconds: 0 };
+    await this.ensureRepositoryRow();
+    const head = await revParse(source.dir, source.ref, { env: source.env });
+    this.summary.head = head;
+    const row = (await ds.query(`SELECT last_indexed_sha, next_seq FROM repositories WHERE id = $1`, [this.repoId]))[0];
+    let last: string | null = row.last_indexed_sha;
+    this.nextSeq = Number(row.next_seq);
+    await ds.query(`UPDATE repositories SET head_sha = $2, last_fetch_at = now() WHERE id = $1`, [this.repoId, head]);
+    if (!head) throw new Error(`repository ${repo.name}: branch ${repo.branch} not found (${source.ref})`);
+    if (last && last !== head && !(await this.exists(last))) last = null;
+    if (last && last !== head && !(await isAncestor(source.dir, last, head, { env: source.env }))) {
+      last = await this.handleRewrite(last, head);
+    }
+    if (last !== head) {
+      await this.loadState();
+      await this.indexRange(last, head);
+    }
+    this.summary.commits = Number((await ds.query(`SELECT count(*) AS n FROM commits WHERE repository_id = $1 AND reachable`, [this.repoId]))[0].n);
+    await ds.query(`UPDATE repositories SET last_indexed_at = now(), last_error = NULL WHERE id = $1`, [this.repoId]);
+    this.catFile?.close();
+    this.summary.seconds = (Date.now() - started) / 1000;
+    return this.summary;
+  }
+
+  private async exists(sha: string): Promise<boolean> {
+    const r = await runGit(this.o.source.dir, ['cat-file', '-e', `${sha}^{commit}`], { env: this.o.source.env, okCodes: [0, 1, 128] });
+    return r.exitCode === 0;
+  }
+
+  private async ensureRepositoryRow(): Promise<void> {
+    const { ds, repo, source } = this.o;
+    const rows = await ds.query(
+      `INSERT INTO repositories (name, branch, source) VALUES ($1, $2, $3)
+       ON CONFLICT ON CONSTRAINT repositories_name_uq DO UPDATE SET branch = EXCLUDED.branch, source = EXCLUDED.source
+       RETURNING id`,
+      [repo.name, repo.branch, source.display],
+    );
+    this.repoId = Number(rows[0].id);
+  }
+
+  /**
+   * History was rewritten (force push): commits no longer reachable are kept and
+   * flagged, and the environment state is reset to the newest commit both
+   * histories share, from which indexing continues.
+   */
+  private async handleRewrite(last: string, head: string): Promise<string | null> {
+    const { ds, source, logger, repo } = this.o;
+    this.summary.rewritten = true;
+    const reachable = new Set<string>();
+    for await (const sha of listReachable(source.dir, head, { env: source.env })) reachable.add(sha);
+    const indexed: { sha: string }[] = await ds.query(`SELECT sha FROM commits WHERE repository_id = $1 AND reachable`, [this.repoId]);
+    const gone = indexed.map((r) => r.sha).filter((s) => !reachable.has(s));
+    const mb = await runGit(source.dir, ['merge-base', last, head], { env: source.env, okCodes: [0, 1] });
+    const base = mb.exitCode === 0 ? mb.stdout.toString().trim() : null;
+    await ds.transaction(async (m) => {
+      await m.query(`UPDATE commits SET reachable = false, unreachable_at = now() WHERE repository_id = $1 AND sha = ANY($2::text[])`, [this.repoId, gone]);
+      const envNames = this.envs.map((e) => e.spec.name);
+      await m.query(`DELETE FROM desired_current WHERE environment = ANY($1::text[])`, [envNames]);
+      await m.query(`DELETE FROM desired_files WHERE environment = ANY($1::text[])`, [envNames]);
+      if (base) {
+        const baseSeq = Number((await m.query(`SELECT seq FROM commits WHERE repository_id = $1 AND sha = $2`, [this.repoId, base]))[0]?.seq ?? 0);
+        await m.query(
+          `INSERT INTO desired_current (environment, object_id, document_hash, path, commit_sha)
+           SELECT environment, object_id, document_hash, path, commit_sha FROM (
+             SELECT DISTINCT ON (dr.environment, dr.object_id) dr.environment, dr.object_id, dr.document_hash, dr.path, dr.commit_sha
+               FROM desired_revisions dr
+               JOIN commits c ON c.repository_id = dr.repository_id AND c.sha = dr.commit_sha
+              WHERE dr.repository_id = $1 AND c.reachable AND dr.environment = ANY($2::text[]) AND dr.commit_seq <= $3
+              ORDER BY dr.environment, dr.object_id, dr.commit_seq DESC) s
+           WHERE document_hash IS NOT NULL`,
+          [this.repoId, envNames, baseSeq],
+        );
+        const tree = await lsTree(source.dir, base, [], { env: source.env });
+        const rows: unknown[][] = [];
+        for (const env of this.envs) for (const e of tree) if (e.type === 'blob' && env.match(e.path)) rows.push([env.spec.name, e.path, e.sha]);
+        await bulkInsert(m, 'desired_files', [{ name: 'environment', type: 'text' }, { name: 'path', type: 'text' }, { name: 'blob_sha', type: 'text' }], rows);
+      }
+      await m.query(`UPDATE repositories SET last_indexed_sha = $2 WHERE id = $1`, [this.repoId, base]);
+    });
+    this.summary.unreachable = gone.length;
+    logger.warn({ repository: repo.name, unreachable: gone.length, base }, 'history was rewritten: unreachable commits kept and flagged');
+    return base;
+  }
+
+  /** Load the environments' state at last_indexed_sha from the resumable state tables. */
+  private async loadState(): Promise<void> {
+    const { ds } = this.o;
+    const chain = await ds.query(`SELECT hash FROM commits WHERE repository_id = $1 ORDER BY seq DESC LIMIT 1`, [this.repoId]);
+    this.commitChainHead = chain[0]?.hash ?? null;
+    for (const env of this.envs) {
+      const name = env.spec.name;
+      const head = await ds.query(`SELECT hash FROM desired_revisions WHERE environment = $1 ORDER BY id DESC LIMIT 1`, [name]);
+      env.chainHead = head[0]?.hash ?? null;
+      const files: { path: string; blob_sha: string }[] = await ds.query(`SELECT path, blob_sha FROM desired_files WHERE environment = $1`, [name]);
+      await this.ensureBlobs(files.map((f) => ({ sha: f.blob_sha, path: f.path })), env.spec.defaultNamespace);
+      for (const f of files) this.setFile(env, f.path, f.blob_sha, null);
+      const current: { document_hash: string; path: string; group: string; kind: string; namespace: string; name: string }[] = await ds.query(
+        `SELECT dc.document_hash, dc.path, o."group", o.kind, o.namespace, o.name FROM desired_current dc JOIN objects o ON o.id = dc.object_id WHERE dc.environment = $1`,
+        [name],
+      );
+      for (const c of current) {
+        const key = identityKey(c);
+        env.current.set(key, { hash: c.document_hash, path: c.path });
+        env.identities.set(key, { group: c.group, kind: c.kind, namespace: c.namespace, name: c.name });
+      }
+    }
+  }
+
+  private async indexRange(last: string | null, head: string): Promise<void> {
+    const { source } = this.o;
+    const range = last ? [head, `^${last}`] : [head];
+    const fpArgs = ['rev-list', '--first-parent', head, ...(last ? [`^${last}`] : []), '--'];
+    const firstParent = new Set((await runGit(source.dir, fpArgs, { env: source.env })).stdout.toString().split('\n').filter(Boolean));
+    const total = await countCommits(source.dir, last ? `${last}..${head}` : head, { env: source.env });
+    const started = Date.now();
+    let done = 0;
+    let batch: LogCommit[] = [];
+    const flush = async () => {
+      if (!batch.length) return;
+      await this.writeBatch(batch, firstParent);
+      done += batch.length;
+      batch = [];
+      const secs = (Date.now() - started) / 1000;
+      const rate = secs > 0 ? done / secs : 0;
+      this.o.onProgress?.({ done, total, commitsPerSecond: rate, etaSeconds: rate > 0 ? (total - done) / rate : null });
+      await this.o.afterBatch?.(done);
+    };
+    for await (const commit of streamLog(source.dir, { range, reverse: true, env: source.env })) {
+      batch.push(commit);
+      if (batch.length >= this.batchSize) await flush();
+    }
+    await flush();
+  }
+
+  /** Parse (once) every blob these paths point at, so parsedBlob() answers from memory. */
+  private async ensureBlobs(wanted: { sha: string; path: string }[], defaultNamespace: string, m?: EntityManager): Promise<{ blobs: unknown[][]; objects: unknown[][]; docs: Map<string, string> }> {
+    const out = { blobs: [] as unknown[][], objects: [] as unknown[][], docs: new Map<string, string>() };
+    const need = new Map<string, string>();
+    for (const w of wanted) {
+      if (!isManifestCandidate(w.path)) continue;
+      if (this.blobCache.has(cacheKey(w.sha, defaultNamespace))) continue;
+      need.set(w.sha, w.path);
+    }
+    if (!need.size) return out;
+    const q = m ?? this.o.ds;
+    // Blobs parsed in an earlier run: load their objects instead of parsing again.
+    const shas = [...need.keys()];
+    const known: { sha: string }[] = await q.query(`SELECT sha FROM blobs WHERE sha = ANY($1::text[])`, [shas]);
+    const knownSet = new Set(known.map((k) => k.sha));
+    const withObjects: { blob_sha: string; doc_index: number; group: string; kind: string; namespace: string; name: string; document_hash: string }[] = knownSet.size
+      ? await q.query(
+          `SELECT blob_sha, doc_index, "group", kind, namespace, name, document_hash FROM blob_objects WHERE blob_sha = ANY($1::text[]) AND default_namespace = $2 ORDER BY blob_sha, doc_index`,
+          [[...knownSet], defaultNamespace],
+        )
+      : [];
+    const loaded = new Map<string, BlobObject[]>();
+    for (const r of withObjects) {
+      const identity = { group: r.group, kind: r.kind, namespace: r.namespace, name: r.name };
+      const list = loaded.get(r.blob_sha) ?? [];
+      list.push({ key: identityKey(identity), identity, hash: r.document_hash });
+      loaded.set(r.blob_sha, list);
+    }
+    // A known blob parsed for another default namespace has no rows for this one: parse it again.
+    const hasNsRows = new Set<string>();
+    const failedKnown = new Set<string>();
+    if (knownSet.size) {
+      const nsRows: { blob_sha: string }[] = await q.query(`SELECT DISTINCT blob_sha FROM blob_objects WHERE blob_sha = ANY($1::text[]) AND default_namespace = $2`, [[...knownSet], defaultNamespace]);
+      for (const r of nsRows) hasNsRows.add(r.blob_sha);
+      const statuses: { sha: string; objects: number; status: string }[] = await q.query(`SELECT sha, objects, status FROM blobs WHERE sha = ANY($1::text[])`, [[...knownSet]]);
+      for (const s of statuses) {
+        if (s.status === 'error' || s.status === 'skipped') failedKnown.add(s.sha);
+        if (Number(s.objects) === 0) hasNsRows.add(s.sha);
+      }
+    }
+    const toParse: [string, string][] = [];
+    for (const [sha, path] of need) {
+      if (hasNsRows.has(sha)) {
+        this.blobCache.set(cacheKey(sha, defaultNamespace), { failed: failedKnown.has(sha) && !loaded.has(sha), objects: loaded.get(sha) ?? [] });
+        this.knownBlobs.add(sha);
+      } else toParse.push([sha, path]);
+    }
+    if (!toParse.length) return out;
+    this.catFile ??= new CatFile(this.o.source.dir, { env: this.o.source.env, maxBytes: this.o.repo.maxFileSize });
+    const results = await Promise.all(toParse.map(([sha]) => this.catFile!.read(sha)));
+    for (let i = 0; i < toParse.length; i++) {
+      const [sha, path] = toParse[i]!;
+      const r = results[i]!;
+      let status: string;
+      let reasonCode: string | null = null;
+      let reason: string | null = null;
+      let size: number | null = null;
+      const objects: BlobObject[] = [];
+      if ('missing' in r) {
+        status = 'error';
+        reasonCode = 'missing';
+        reason = 'blob is missing from the repository (partial clone or corrupt object store)';
+      } else {
+        size = r.size;
+        const parsed = 'tooLarge' in r
+          ? parseManifestFile(path, Buffer.alloc(0), { maxBytes: this.o.repo.maxFileSize, size: r.size, defaultNamespace })
+          : parseManifestFile(path, r.content, { maxBytes: this.o.repo.maxFileSize, defaultNamespace });
+        status = parsed.status;
+        reasonCode = parsed.reasonCode ?? (parsed.problems[0]?.reasonCode ?? null);
+        reason = parsed.reason ?? (parsed.problems.length ? parsed.problems.map((p) => `document ${p.docIndex + 1}: ${p.reason}`).join('; ') : null);
+        let ordinal = 0;
+        for (const obj of parsed.objects) {
+          if (obj.isKustomizeConfig) continue;
+          const body = redactObject(obj.body, { key: this.o.installKey, sensitive: this.o.sensitive });
+          const json = canonicalJson(body);
+          const hash = sha256Hex(json);
+          out.docs.set(hash, json);
+          const key = identityKey(obj.identity);
+          objects.push({ key, identity: obj.identity, hash });
+          out.objects.push([sha, defaultNamespace, ordinal++, obj.identity.group, obj.identity.kind, obj.identity.namespace, obj.identity.name, hash]);
+        }
+      }
+      if (status === 'error') this.summary.parseErrors++;
+      this.summary.blobsParsed++;
+      if (!this.knownBlobs.has(sha) && !knownSet.has(sha)) out.blobs.push([sha, size, status, reasonCode, reason, objects.length]);
+      this.knownBlobs.add(sha);
+      this.blobCache.set(cacheKey(sha, defaultNamespace), { failed: (status === 'error' || status === 'skipped') && objects.length === 0, objects });
+    }
+    return out;
+  }
+
+  private parsedBlob(sha: string, path: string, defaultNamespace: string): ParsedBlob {
+    if (!isManifestCandidate(path)) return { failed: false, objects: [] };
+    return this.blobCache.get(cacheKey(sha, defaultNamespace)) ?? { failed: false, objects: [] };
+  }
+
+  /**
+   * Set (blob) or remove (null) a file of an environment, adding the object keys it
+   * touched. A blob that failed to parse (bad YAML, template, too large, missing)
+   * leaves the file's last good objects in place, as a GitOps tool keeps applying
+   * the last good build: the failure is recorded on the blob, not as deletions.
+   * Returns false when the state did not change.
+   */
+  private setFile(env: EnvState, path: string, blob: string | null, touched: Set<string> | null): boolean {
+    const parsed = blob === null ? null : this.parsedBlob(blob, path, env.spec.defaultNamespace);
+    if (parsed?.failed) return false;
+    const before = env.byPath.get(path);
+    if (before) {
+      for (const key of before.keys()) {
+        env.owners.get(key)?.delete(path);
+        touched?.add(key);
+      }
+      env.byPath.delete(path);
+      env.files.delete(path);
+    }
+    if (blob === null) return true;
+    env.files.set(path, blob);
+    const map = new Map<string, string>();
+    for (const o of parsed!.objects) {
+      map.set(o.key, o.hash);
+      env.identities.set(o.key, o.identity);
+      let owners = env.owners.get(o.key);
+      if (!owners) env.owners.set(o.key, (owners = new Set()));
+      owners.add(path);
+      touched?.add(o.key);
+    }
+    env.byPath.set(path, map);
+    return true;
+  }
+
+  /** Apply one first-parent commit to an environment; returns its desired revisions and state changes. */
+  private applyCommit(env: EnvState, commit: LogCommit, seq: number, filesChanged: Map<string, string | null>, currentChanged: Map<string, { hash: string; path: string } | null>): PendingRevision[] {
+    const touched = new Set<string>();
+    for (const fc of commit.files) {
+      if (fc.status === 'R' && fc.oldPath && env.match(fc.oldPath)) {
+        if (this.setFile(env, fc.oldPath, null, touched)) filesChanged.set(fc.oldPath, null);
+      }
+      if (!env.match(fc.path)) continue;
+      const blob = fc.status === 'D' || fc.newMode === '160000' ? null : fc.newBlob;
+      if (this.setFile(env, fc.path, blob, touched)) filesChanged.set(fc.path, blob);
+    }
+    const revisions: PendingRevision[] = [];
+    for (const key of [...touched].sort()) {
+      const owners = env.owners.get(key);
+      let next: { hash: string; path: string } | null = null;
+      if (owners && owners.size) {
+        const path = [...owners].sort()[0]!;
+        next = { hash: env.byPath.get(path)!.get(key)!, path };
+      } else env.owners.delete(key);
+      const prev = env.current.get(key) ?? null;
+      if (!prev && !next) continue;
+      if (prev && next && prev.hash === next.hash) {
+        if (prev.path !== next.path) {
+          env.current.set(key, next);
+          currentChanged.set(key, next);
+        }
+        continue;
+      }
+      const change = !prev ? 'created' : !next ? 'deleted' : 'configured';
+      revisions.push({ environment: env.spec.name, key, commit, seq, hash: next?.hash ?? null, path: next?.path ?? prev!.path, change });
+      if (next) env.current.set(key, next);
+      else env.current.delete(key);
+      currentChanged.set(key, next);
+    }
+    return revisions;
+  }
+
+  private async writeBatch(batch: LogCommit[], firstParent: Set<string>): Promise<void> {
+    const { ds } = this.o;
+    const existing = new Set<string>(
+      (await ds.query(`SELECT sha FROM commits WHERE repository_id = $1 AND sha = ANY($2::text[])`, [this.repoId, batch.map((c) => c.sha)])).map((r: { sha: string }) => r.sha),
+    );
+    const commits = batch.filter((c) => !existing.has(c.sha));
+    if (!commits.length) {
+      await ds.query(`UPDATE repositories SET last_indexed_sha = $2 WHERE id = $1`, [this.repoId, batch[batch.length - 1]!.sha]);
+      return;
+    }
+    // Parse the blobs the environments need before the transaction: reading git is the slow part.
+    const parsed = { blobs: [] as unknown[][], objects: [] as unknown[][], docs: new Map<string, string>() };
+    for (const env of this.envs) {
+      const wanted: { sha: string; path: string }[] = [];
+      for (const c of commits) {
+        if (!firstParent.has(c.sha)) continue;
+        for (const fc of c.files) if (fc.newBlob && fc.status !== 'D' && env.match(fc.path)) wanted.push({ sha: fc.newBlob, path: fc.path });
+      }
+      const r = await this.ensureBlobs(wanted, env.spec.defaultNamespace);
+      parsed.blobs.push(...r.blobs);
+      parsed.objects.push(...r.objects);
+      for (const [k, v] of r.docs) parsed.docs.set(k, v);
+    }
+    // Apply to the in-memory state; if the transaction below fails the run stops, and a rerun reloads state from the database.
+    const commitRows: unknown[][] = [];
+    const fileRows: unknown[][] = [];
+    const revisions: PendingRevision[] = [];
+    const filesChanged = new Map<string, Map<string, string | null>>();
+    const currentChanged = new Map<string, Map<string, { hash: string; path: string } | null>>();
+    for (const env of this.envs) {
+      filesChanged.set(env.spec.name, new Map());
+      currentChanged.set(env.spec.name, new Map());
+    }
+    let seq = this.nextSeq;
+    let chain = this.commitChainHead;
+    for (const c of commits) {
+      const pr = extractPullRequest(c.subject, c.body);
+      const coAuthors = extractCoAuthors(c.body);
+      const record = {
+        sha: c.sha,
+        parents: c.parents,
+        author: c.author,
+        committer: c.committer,
+        message: c.body,
+      };
+      const hash = chainHash(chain, record);
+      commitRows.push([
+        this.repoId, c.sha, seq, JSON.stringify(c.parents), firstParent.has(c.sha),
+        c.author.name, c.author.email, c.author.time, c.author.tz,
+        c.committer.name, c.committer.email, c.committer.time, c.committer.tz,
+        c.subject, c.body, pr?.number ?? null, pr?.kind ?? null, JSON.stringify(coAuthors), chain, hash,
+      ]);
+      chain = hash;
+      for (const fc of c.files) fileRows.push(fileRow(this.repoId, c.sha, fc));
+      if (firstParent.has(c.sha)) {
+        for (const env of this.envs) revisions.push(...this.applyCommit(env, c, seq, filesChanged.get(env.spec.name)!, currentChanged.get(env.spec.name)!));
+      }
+      seq++;
+    }
+    let newIds = new Map<string, number>();
+    await ds.transaction(async (m) => {
+      await storeDocuments(m, parsed.docs);
+      await bulkInsert(m, 'blobs', [
+        { name: 'sha', type: 'text' }, { name: 'size', type: 'integer' }, { name: 'status', type: 'text' },
+        { name: 'reason_code', type: 'text' }, { name: 'reason', type: 'text' }, { name: 'objects', type: 'integer' },
+      ], parsed.blobs, 'ON CONFLICT (sha) DO NOTHING');
+      await bulkInsert(m, 'blob_objects', [
+        { name: 'blob_sha', type: 'text' }, { name: 'default_namespace', type: 'text' }, { name: 'doc_index', type: 'integer' },
+        { name: 'group', type: 'text' }, { name: 'kind', type: 'text' }, { name: 'namespace', type: 'text' }, { name: 'name', type: 'text' },
+        { name: 'document_hash', type: 'text' },
+      ], parsed.objects, 'ON CONFLICT ON CONSTRAINT blob_objects_pk DO NOTHING');
+      await bulkInsert(m, 'commits', [
+        { name: 'repository_id', type: 'bigint' }, { name: 'sha', type: 'text' }, { name: 'seq', type: 'bigint' }, { name: 'parents', type: 'text[]' },
+        { name: 'first_parent', type: 'boolean' }, { name: 'author_name', type: 'text' }, { name: 'author_email', type: 'text' },
+        { name: 'authored_at', type: 'timestamptz' }, { name: 'author_tz', type: 'text' }, { name: 'committer_name', type: 'text' },
+        { name: 'committer_email', type: 'text' }, { name: 'committed_at', type: 'timestamptz' }, { name: 'committer_tz', type: 'text' },
+        { name: 'subject', type: 'text' }, { name: 'message', type: 'text' }, { name: 'pr_number', type: 'integer' }, { name: 'pr_kind', type: 'text' },
+        { name: 'co_authors', type: 'jsonb' }, { name: 'prev_hash', type: 'text' }, { name: 'hash', type: 'text' },
+      ], commitRows);
+      await bulkInsert(m, 'file_changes', [
+        { name: 'repository_id', type: 'bigint' }, { name: 'commit_sha', type: 'text' }, { name: 'path', type: 'text' }, { name: 'status', type: 'text' },
+        { name: 'old_path', type: 'text' }, { name: 'old_blob', type: 'text' }, { name: 'new_blob', type: 'text' }, { name: 'new_mode', type: 'text' },
+      ], fileRows, 'ON CONFLICT ON CONSTRAINT file_changes_pk DO NOTHING');
+      const identities: ObjectIdentity[] = [];
+      for (const env of this.envs) for (const key of currentChanged.get(env.spec.name)!.keys()) identities.push(env.identities.get(key)!);
+      for (const r of revisions) identities.push(this.envs.find((e) => e.spec.name === r.environment)!.identities.get(r.key)!);
+      newIds = await this.objectIds.resolve(m, identities);
+      const revRows: unknown[][] = [];
+      for (const env of this.envs) {
+        let head = env.chainHead;
+        for (const r of revisions) {
+          if (r.environment !== env.spec.name) continue;
+          const record = { environment: r.environment, object: r.key, commit: r.commit.sha, document: r.hash, path: r.path, change: r.change };
+          const hash = chainHash(head, record);
+          revRows.push([r.environment, newIds.get(r.key), this.repoId, r.commit.sha, r.seq, r.commit.committer.time, r.hash, r.path, r.change, head, hash]);
+          head = hash;
+        }
+        env.chainHead = head;
+      }
+      await bulkInsert(m, 'desired_revisions', [
+        { name: 'environment', type: 'text' }, { name: 'object_id', type: 'bigint' }, { name: 'repository_id', type: 'bigint' },
+        { name: 'commit_sha', type: 'text' }, { name: 'commit_seq', type: 'bigint' }, { name: 'committed_at', type: 'timestamptz' },
+        { name: 'document_hash', type: 'text' }, { name: 'path', type: 'text' }, { name: 'change', type: 'text' },
+        { name: 'prev_hash', type: 'text' }, { name: 'hash', type: 'text' },
+      ], revRows);
+      for (const env of this.envs) {
+        const name = env.spec.name;
+        const fc = filesChanged.get(name)!;
+        const delFiles = [...fc].filter(([, b]) => b === null).map(([p]) => p);
+        const setFiles = [...fc].filter(([, b]) => b !== null);
+        if (delFiles.length) await m.query(`DELETE FROM desired_files WHERE environment = $1 AND path = ANY($2::text[])`, [name, delFiles]);
+        await bulkInsert(m, 'desired_files', [{ name: 'environment', type: 'text' }, { name: 'path', type: 'text' }, { name: 'blob_sha', type: 'text' }],
+          setFiles.map(([p, b]) => [name, p, b]), 'ON CONFLICT ON CONSTRAINT desired_files_pk DO UPDATE SET blob_sha = EXCLUDED.blob_sha');
+        const cc = currentChanged.get(name)!;
+        const delObjs = [...cc].filter(([, v]) => v === null).map(([k]) => newIds.get(k));
+        const setObjs = [...cc].filter(([, v]) => v !== null) as [string, { hash: string; path: string }][];
+        if (delObjs.length) await m.query(`DELETE FROM desired_current WHERE environment = $1 AND object_id = ANY($2::bigint[])`, [name, delObjs]);
+        const lastSha = commits[commits.length - 1]!.sha;
+        await bulkInsert(m, 'desired_current', [
+          { name: 'environment', type: 'text' }, { name: 'object_id', type: 'bigint' }, { name: 'document_hash', type: 'text' }, { name: 'path', type: 'text' }, { name: 'commit_sha', type: 'text' },
+        ], setObjs.map(([k, v]) => [name, newIds.get(k), v.hash, v.path, lastSha]),
+          'ON CONFLICT ON CONSTRAINT desired_current_pk DO UPDATE SET document_hash = EXCLUDED.document_hash, path = EXCLUDED.path, commit_sha = EXCLUDED.commit_sha');
+      }
+      await m.query(`UPDATE repositories SET last_indexed_sha = $2, next_seq = $3 WHERE id = $1`, [this.repoId, batch[batch.length - 1]!.sha, seq]);
+    });
+    this.objectIds.remember(newIds);
+    this.nextSeq = seq;
+    this.commitChainHead = chain;
+    this.summary.newCommits += commits.length;
+    this.summary.fileChanges += fileRows.length;
+    this.summary.objectRevisions += revisions.length;
+  }
+}
+
+function cacheKey(sha: string, ns: string): string {
+  return `${sha}\0${ns}`;
+}
+
+function fileRow(repoId: number, sha: string, fc: FileChange): unknown[] {
+  return [repoId, sha, fc.path, fc.status, fc.oldPath ?? null, fc.oldBlob, fc.newBlob, fc.newMode];
+}
