@@ -119,6 +119,23 @@ spec:
     expect(missing).toEqual({ ok: false, out: 'Error from server (NotFound): deployments.apps "web" not found' });
   });
 
+  it("create's generators (which post protobuf) make namespaces, secrets and deployments", async () => {
+    expect(await kubectl('create', 'namespace', 'shop')).toEqual({ ok: true, out: 'namespace/shop created' });
+    expect(await kubectl('-n', 'shop', 'create', 'secret', 'generic', 'db', '--from-literal=password=hunter2')).toEqual({ ok: true, out: 'secret/db created' });
+    expect(await kubectl('-n', 'shop', 'create', 'deployment', 'cart', '--image=shop/cart:1.0', '--port=8080', '--replicas=3')).toEqual({
+      ok: true,
+      out: 'deployment.apps/cart created',
+    });
+    expect(sim.get({ apiVersion: 'v1', kind: 'Secret', namespace: 'shop', name: 'db' })!.data).toEqual({ password: Buffer.from('hunter2').toString('base64') });
+    const cart = sim.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'shop', name: 'cart' })!;
+    expect(cart.spec).toMatchObject({ replicas: 3, selector: { matchLabels: { app: 'cart' } } });
+    expect(cart.spec.template.spec.containers).toEqual([expect.objectContaining({ name: 'cart', image: 'shop/cart:1.0', ports: [{ containerPort: 8080, protocol: 'TCP' }] })]);
+    expect(cart.metadata.managedFields.map((e: any) => e.manager)).toEqual(['kubectl-create']);
+    const unsupported = await kubectl('-n', 'shop', 'create', 'job', 'once', '--image=busybox');
+    expect(unsupported.ok).toBe(false);
+    expect(unsupported.out).toMatch(/use kubectl create -f/);
+  });
+
   it('applies custom resources once their CRD exists', async () => {
     sim.registerCrd({ group: 'helm.toolkit.fluxcd.io', kind: 'HelmRelease', versions: ['v2'], shortNames: ['hr'] });
     const hr = (interval: string) => `apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: podinfo, namespace: default}\nspec:\n  interval: ${interval}\n  values: {replicaCount: 2}\n`;

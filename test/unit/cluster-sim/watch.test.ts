@@ -5,7 +5,8 @@ import { configMap, eventually, startSim } from './support';
 
 let sim: SimCluster;
 let kc: k8s.KubeConfig;
-const informers: Array<k8s.Informer<k8s.V1ConfigMap>> = [];
+type CmInformer = k8s.Informer<k8s.V1ConfigMap> & k8s.ObjectCache<k8s.V1ConfigMap>;
+const informers: CmInformer[] = [];
 const aborts: AbortController[] = [];
 
 afterEach(async () => {
@@ -20,7 +21,7 @@ interface Seen {
 }
 
 /** An informer on ConfigMaps in "default" that records what it reports; optionally restarts after errors, as Driftline does. */
-function configMapInformer(restartOnError: boolean): { informer: k8s.Informer<k8s.V1ConfigMap>; seen: Seen } {
+function configMapInformer(restartOnError: boolean): { informer: CmInformer; seen: Seen } {
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const informer = k8s.makeInformer(kc, '/api/v1/namespaces/default/configmaps', () => core.listNamespacedConfigMap({ namespace: 'default' }));
   const seen: Seen = { events: [], errors: [] };
@@ -35,7 +36,7 @@ function configMapInformer(restartOnError: boolean): { informer: k8s.Informer<k8
   return { informer, seen };
 }
 
-async function rawWatch(path: string, query: Record<string, unknown>): Promise<{ events: Array<{ type: string; object: any }>; done: Promise<unknown> }> {
+async function rawWatch(path: string, query: Record<string, string | number | boolean | undefined>): Promise<{ events: Array<{ type: string; object: any }>; done: Promise<unknown> }> {
   const events: Array<{ type: string; object: any }> = [];
   let finish!: (err: unknown) => void;
   const done = new Promise((r) => (finish = r));

@@ -1,5 +1,5 @@
 import { isPrimitiveSet, listKind } from './patch';
-import { isPlainObject, type FieldsOperation, type KubeObject, type ManagedFieldsEntry } from './types';
+import { isPlainObject, stableJson, type FieldsOperation, type KubeObject, type ManagedFieldsEntry } from './types';
 
 /**
  * Field ownership in the FieldsV1 form of structured-merge-diff, approximated without schemas:
@@ -75,7 +75,7 @@ function walk(path: string, value: unknown, field: string, out: Map<string, stri
       return;
     }
   }
-  out.set(path, JSON.stringify(value));
+  out.set(path, stableJson(value));
 }
 
 /** FieldsV1 JSON ({"f:spec":{"f:replicas":{}}}) of a set of paths. */
@@ -93,6 +93,18 @@ function sortFields(node: Record<string, any>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const k of keys) out[k] = sortFields(node[k]);
   return out;
+}
+
+/** Parsed field sets of managedFields entries (entries are never mutated, so they can be cached). */
+const entrySets = new WeakMap<ManagedFieldsEntry, Set<string>>();
+
+export function entryPaths(e: ManagedFieldsEntry): Set<string> {
+  let set = entrySets.get(e);
+  if (!set) {
+    set = fromFieldsV1(e.fieldsV1);
+    entrySets.set(e, set);
+  }
+  return set;
 }
 
 /** The set of paths a FieldsV1 value describes (the inverse of toFieldsV1). */
@@ -124,63 +136,90 @@ export interface OwnershipChange {
 /**
  * The managedFields after a write: the writer gains the fields it changed (Update) or exactly the fields it
  * applied (Apply); other managers lose the fields whose values changed; fields no longer present are dropped
- * from every set; empty entries disappear.
+ * from every set; empty entries disappear. Also answers which paths changed.
  */
 export function updateManagedFields(
   entries: ManagedFieldsEntry[],
   before: Map<string, string> | null,
   after: Map<string, string>,
   change: OwnershipChange,
-): ManagedFieldsEntry[] {
+): { entries: ManagedFieldsEntry[]; changed: Set<string> } {
   const changed = new Set<string>();
   for (const [p, v] of after) if (!before || before.get(p) !== v) changed.add(p);
   if (before) for (const p of before.keys()) if (!after.has(p)) changed.add(p);
 
   const sub = change.subresource ?? '';
   const result: ManagedFieldsEntry[] = [];
-  let mine: Set<string> | null = null;
+  let mine: ManagedFieldsEntry | undefined;
   for (const e of entries) {
-    const set = fromFieldsV1(e.fieldsV1);
     const isMine = e.manager === change.manager && e.operation === change.operation && (e.subresource ?? '') === sub;
     if (isMine) {
-      mine = set;
+      mine = e;
       continue;
     }
     // Another writer's fields are only touched when they live in the part of the object this write covers.
-    if ((e.subresource ?? '') !== sub && !sharesPart(e.subresource, sub)) {
+    if (!sharesPart(e.subresource, sub)) {
       result.push(e);
       continue;
     }
-    const kept = new Set<string>();
+    const set = entryPaths(e);
+    let kept: Set<string> | null = null;
     for (const p of set) {
-      if (!after.has(p) || changed.has(p)) continue;
-      kept.add(p);
+      if (!after.has(p) || changed.has(p)) {
+        if (!kept) {
+          kept = new Set<string>();
+          for (const q of set) if (q === p) break;
+          else kept.add(q);
+        }
+        continue;
+      }
+      kept?.add(p);
     }
-    if (kept.size === 0) continue;
-    result.push(kept.size === set.size ? e : { ...e, fieldsV1: toFieldsV1(kept) });
+    if (!kept) result.push(e);
+    else if (kept.size > 0) result.push(makeEntry(e, kept));
   }
 
   let owned: Set<string>;
   if (change.operation === 'Apply' && change.appliedPaths) {
-    owned = new Set([...change.appliedPaths].filter((p) => after.has(p)));
+    owned = new Set<string>();
+    for (const p of change.appliedPaths) if (after.has(p)) owned.add(p);
   } else {
     owned = new Set<string>();
-    for (const p of mine ?? []) if (after.has(p)) owned.add(p);
+    if (mine) for (const p of entryPaths(mine)) if (after.has(p)) owned.add(p);
     for (const p of changed) if (after.has(p)) owned.add(p);
   }
   if (owned.size > 0) {
-    const entry: ManagedFieldsEntry = {
+    const base: ManagedFieldsEntry = {
       manager: change.manager,
       operation: change.operation,
       apiVersion: change.apiVersion,
       time: change.time,
       fieldsType: 'FieldsV1',
-      fieldsV1: toFieldsV1(owned),
+      fieldsV1: {},
     };
-    if (change.subresource) entry.subresource = change.subresource;
-    result.push(entry);
+    if (change.subresource) base.subresource = change.subresource;
+    const prevSet = mine ? entryPaths(mine) : undefined;
+    if (mine && prevSet && sameSet(prevSet, owned)) {
+      const entry = { ...base, fieldsV1: mine.fieldsV1 };
+      entrySets.set(entry, prevSet);
+      result.push(entry);
+    } else {
+      result.push(makeEntry(base, owned));
+    }
   }
-  return result;
+  return { entries: result, changed };
+}
+
+function makeEntry(base: ManagedFieldsEntry, paths: Set<string>): ManagedFieldsEntry {
+  const entry = { ...base, fieldsV1: toFieldsV1(paths) };
+  entrySets.set(entry, paths);
+  return entry;
+}
+
+function sameSet(a: Set<string>, b: Set<string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const x of a) if (!b.has(x)) return false;
+  return true;
 }
 
 /** The main resource and its scale subresource both write spec fields; status writes live apart. */

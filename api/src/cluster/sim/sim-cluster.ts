@@ -38,7 +38,9 @@
  *   schema-driven map/struct distinction beyond a fixed list of map fields).
  * - A list with resourceVersion=N and resourceVersionMatch=Exact is served from the current state; a continue
  *   token whose snapshot was evicted (more than 16 paginated lists at once) continues from the current state.
- * - JSON only (no protobuf, no CBOR, no Table responses: kubectl prints NAME and AGE only).
+ * - Answers are JSON only (no protobuf, no CBOR, no Table: kubectl get prints NAME and AGE only). Protobuf
+ *   request bodies are decoded only for what kubectl's create generators send (namespace, configmap, secret,
+ *   serviceaccount, deployment); other kubectl create subcommands get 415 (use kubectl create -f).
  * - One token user, not checked unless requireToken (kubectl sends no bearer token over plain http);
  *   everything is allowed unless forbid() says otherwise.
  */
@@ -48,6 +50,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { decodeProtobufObject, PROTOBUF_CONTENT_TYPE } from './protobuf';
 import { SimStatusError, badRequest, expired, internalError, invalid, methodNotAllowed, notFound, pathNotFound, serviceUnavailable, success, tooLargeResourceVersion, unauthorized, unsupportedMediaType, type StatusObject } from './status';
 import { apiVersionOf, discoveryResources, ResourceRegistry, type ResourceType } from './resources';
 import { combine, parseFieldSelector, parseLabelSelector } from './selectors';
@@ -912,6 +915,7 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 
 function parseBody(body: Buffer, contentType: string | undefined): KubeObject {
   const ct = (contentType ?? 'application/json').split(';')[0]!.trim().toLowerCase();
+  if (ct === PROTOBUF_CONTENT_TYPE) return decodeProtobufObject(body);
   if (ct.includes('protobuf') || ct.includes('cbor')) {
     throw unsupportedMediaType(ct, ['application/json', 'application/yaml']);
   }

@@ -15,7 +15,7 @@ import {
   unsupportedMediaType,
   type GroupResource,
 } from './status';
-import { clone, isPlainObject, jsonEqual, type FieldsOperation, type KubeObject, type ManagedFieldsEntry, type WriteContext } from './types';
+import { clone, isPlainObject, type FieldsOperation, type KubeObject, type ManagedFieldsEntry, type WriteContext } from './types';
 
 /** Receives every committed change of one resource, synchronously, in resourceVersion order. */
 export interface EventSink {
@@ -87,6 +87,7 @@ export class SimStore {
   compactedRv = 0;
   private buckets = new Map<string, Bucket>();
   private ipCounter = 10;
+  private flatCache = new WeakMap<KubeObject, { key: string; map: Map<string, string> }>();
 
   constructor(
     readonly registry: ResourceRegistry,
@@ -176,13 +177,13 @@ export class SimStore {
     if (this.opts.defaulting) applyDefaults(rt, next, { allocateClusterIP: () => this.allocateClusterIP() });
 
     const scope = this.scope(rt, undefined);
-    meta.managedFields = updateManagedFields([], null, flatten(next, scope), {
+    meta.managedFields = updateManagedFields([], null, this.flat(next, scope), {
       manager: ctx.manager,
       operation,
       apiVersion: next.apiVersion,
       time: ctx.time,
       appliedPaths,
-    });
+    }).entries;
     if (ctx.dryRun) return { ...next, metadata: { ...meta, resourceVersion: String(this.rv) } };
     const stored = this.commit(rt, key, 'ADDED', next);
     if (rt.group === 'apiextensions.k8s.io' && rt.kind === 'CustomResourceDefinition') this.registry.registerCrd(crdServing(stored));
@@ -371,9 +372,9 @@ export class SimStore {
     const name = prev.metadata.name;
     if (rt.group === 'apiextensions.k8s.io' && rt.kind === 'CustomResourceDefinition') this.prepareCrd(next, prev);
     const scope = this.scope(rt, opts.subresource);
-    const before = flatten(prev, scope);
-    const after = flatten(next, scope);
-    const entries = updateManagedFields(prev.metadata.managedFields ?? [], before, after, {
+    const before = this.flat(prev, scope);
+    const after = this.flat(next, scope);
+    const { entries, changed } = updateManagedFields(prev.metadata.managedFields ?? [], before, after, {
       manager: ctx.manager,
       operation: opts.operation ?? 'Update',
       apiVersion: next.apiVersion ?? prev.apiVersion,
@@ -381,10 +382,17 @@ export class SimStore {
       subresource: opts.subresource,
       appliedPaths,
     });
-    const contentSame = jsonEqual(withoutServerFields(prev), withoutServerFields(next));
-    if (contentSame && sameOwnership(prev.metadata.managedFields ?? [], entries)) return prev;
+    // Everything a write may change is in the flattened part (the rest is copied from prev), so no changed
+    // path means no change; a write that only changes ownership still counts, as on a real server.
+    if (changed.size === 0 && sameOwnership(prev.metadata.managedFields ?? [], entries)) return prev;
     if (rt.generation) {
-      const specChanged = !jsonEqual(withoutMetaAndStatus(prev), withoutMetaAndStatus(next));
+      let specChanged = false;
+      for (const p of changed) {
+        if (!p.startsWith('f:metadata') && !p.startsWith('f:status')) {
+          specChanged = true;
+          break;
+        }
+      }
       next.metadata.generation = (prev.metadata.generation ?? 1) + (specChanged ? 1 : 0);
     } else {
       delete next.metadata.generation;
@@ -419,6 +427,16 @@ export class SimStore {
     if (evicted) b.floorRv = evicted.rv;
     for (const sink of b.sinks) sink.deliver(ev);
     return next;
+  }
+
+  /** flatten(), remembered per stored object (stored objects never change). */
+  private flat(obj: KubeObject, scope: FlattenScope): Map<string, string> {
+    const key = `${scope.part}|${scope.keyedLists}`;
+    const cached = this.flatCache.get(obj);
+    if (cached && cached.key === key) return cached.map;
+    const map = flatten(obj, scope);
+    this.flatCache.set(obj, { key, map });
+    return map;
   }
 
   private scope(rt: ResourceType, subresource: string | undefined): FlattenScope {
@@ -523,16 +541,6 @@ export class SimStore {
   forbidden(rt: ResourceType, verb: string, ns: string | undefined, name?: string) {
     return forbidden(gr(rt), verb, this.opts.userName, ns, name);
   }
-}
-
-function withoutServerFields(obj: KubeObject): KubeObject {
-  const { resourceVersion, managedFields, generation, ...meta } = obj.metadata ?? {};
-  return { ...obj, metadata: meta };
-}
-
-function withoutMetaAndStatus(obj: KubeObject): KubeObject {
-  const { metadata, status, ...rest } = obj;
-  return rest;
 }
 
 function sameOwnership(a: ManagedFieldsEntry[], b: ManagedFieldsEntry[]): boolean {

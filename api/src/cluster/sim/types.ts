@@ -61,9 +61,29 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
   return true;
 }
 
-/** Deep copy of a JSON value. */
+/** Deep copy of a JSON value (plain objects, arrays, primitives; undefined members dropped). */
 export function clone<T>(v: T): T {
-  return v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T);
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) {
+    const out = new Array(v.length);
+    for (let i = 0; i < v.length; i++) out[i] = v[i] === undefined ? null : clone(v[i]);
+    return out as T;
+  }
+  if (v instanceof Date) return v.toISOString() as T;
+  const out: Record<string, unknown> = {};
+  for (const k in v) {
+    const x = (v as Record<string, unknown>)[k];
+    if (x !== undefined) out[k] = clone(x);
+  }
+  return out as T;
+}
+
+/** JSON with object keys sorted, so equal values give equal strings. */
+export function stableJson(v: unknown): string {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
+  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
+  const keys = Object.keys(v).filter((k) => (v as any)[k] !== undefined).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${stableJson((v as any)[k])}`).join(',')}}`;
 }
 
 /** RFC 3339 with second precision, like metav1.Time. */
