@@ -2,3 +2,4 @@ export { SimCluster, type SimClusterOptions, type ObjectRef, type DriverWriteOpt
 export { SimStatusError, type StatusObject } from './status';
 export type { KubeObject, ManagedFieldsEntry, FieldsOperation } from './types';
 export type { ResourceType } from './resources';
+export { startSimFromArgs, parseSimArgs, readManifests, type SimCliOptions } from './cli';
