@@ -25,11 +25,6 @@ export function applyDefaults(rt: ResourceType, obj: KubeObject, ctx: Defaulting
     }
     case '/Secret':
       obj.type ??= 'Opaque';
-      if (isPlainObject(obj.stringData)) {
-        obj.data = { ...(obj.data ?? {}) };
-        for (const [k, v] of Object.entries(obj.stringData)) obj.data[k] = Buffer.from(String(v), 'utf8').toString('base64');
-        delete obj.stringData;
-      }
       break;
     case '/Service': {
       const s = spec();
@@ -127,6 +122,17 @@ export function applyDefaults(rt: ResourceType, obj: KubeObject, ctx: Defaulting
       spec().conversion ??= { strategy: 'None' };
       break;
   }
+}
+
+/**
+ * What the server does to every write whether or not defaulting is on: a Secret's stringData is merged into
+ * data (base64) and never stored.
+ */
+export function normalize(rt: ResourceType, obj: KubeObject): void {
+  if (rt.custom || rt.group !== '' || rt.kind !== 'Secret' || !isPlainObject(obj.stringData)) return;
+  obj.data = { ...(isPlainObject(obj.data) ? obj.data : {}) };
+  for (const [k, v] of Object.entries(obj.stringData)) obj.data[k] = Buffer.from(String(v), 'utf8').toString('base64');
+  delete obj.stringData;
 }
 
 function template(s: Record<string, any>): void {

@@ -7,9 +7,12 @@
  * - Discovery: /version, /api, /api/v1, /apis, /apis/<group>, /apis/<group>/<version> (APIResourceList with
  *   shortNames, categories, verbs, /status and /scale subresources). Aggregated discovery (Accept
  *   apidiscovery.k8s.io/v2) is answered with the plain forms; kubectl falls back to them.
- *   /openapi/v2 and /openapi/v3 answer 404: kubectl get/apply/patch/scale/delete work, but kubectl apply/create
- *   need `--validate=false` (with the default --validate=strict, kubectl asks the OpenAPI document whether the
- *   server supports field validation and fails with "failed to download openapi" on a 404).
+ *   OpenAPI: /openapi/v3 answers 404 and /openapi/v2 an empty document. kubectl (1.32) needs no extra flags:
+ *   with a 404 on both, apply/create/edit/replace fail in client-side validation ("failed to download
+ *   openapi", only --validate=false gets past it); with an empty v2 document kubectl finds no schema, skips
+ *   validation, and computes strategic merge patches from its compiled-in types. Use `--server` with
+ *   `--insecure-skip-tls-verify` or the kubeconfig from kubeconfigYaml(); give each test its own --cache-dir
+ *   (kubectl caches discovery, and CRDs come and go).
  * - Built-in kinds of core/v1, apps/v1, batch/v1, networking.k8s.io/v1, rbac.authorization.k8s.io/v1,
  *   autoscaling/v2, coordination.k8s.io/v1, policy/v1, apiextensions.k8s.io/v1; CRDs (created over HTTP, by
  *   apply(), or by registerCrd()) make their kinds servable and visible in discovery, and deleting the CRD
@@ -32,7 +35,7 @@
  * Known deviations from a real API server
  * - No controllers: nothing creates ReplicaSets or Pods, no status is computed, no garbage collection by
  *   ownerReferences, namespaces are removed at once with their contents (no Terminating phase).
- * - No OpenAPI and no schemas: unknown fields are kept, fieldValidation is ignored, custom resources are not
+ * - No OpenAPI schemas: unknown fields are kept, fieldValidation is ignored, custom resources are not
  *   validated or pruned, every list in a custom resource is atomic.
  * - Server-side apply never reports conflicts (it behaves as with force=true); ownership is approximate (no
  *   schema-driven map/struct distinction beyond a fixed list of map fields).

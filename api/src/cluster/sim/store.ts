@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { applyDefaults } from './defaults';
+import { applyDefaults, normalize } from './defaults';
 import { flatten, fromFieldsV1, removePath, SEP, updateManagedFields, type FlattenScope } from './fields';
 import { EventRing, type StoreEvent } from './history';
 import { jsonPatch, mergePatch, strategicMerge } from './patch';
@@ -174,6 +174,7 @@ export class SimStore {
     else delete meta.generation;
     if (rt.status) delete next.status;
     if (rt.group === 'apiextensions.k8s.io' && rt.kind === 'CustomResourceDefinition') this.prepareCrd(next);
+    normalize(rt, next);
     if (this.opts.defaulting) applyDefaults(rt, next, { allocateClusterIP: () => this.allocateClusterIP() });
 
     const scope = this.scope(rt, undefined);
@@ -225,6 +226,7 @@ export class SimStore {
         else next.status = clone(prev.status);
       }
     }
+    normalize(rt, next);
     if (this.opts.defaulting) applyDefaults(rt, next, { previous: prev, allocateClusterIP: () => this.allocateClusterIP() });
     return this.finishUpdate(rt, prev, next, ctx, opts, appliedPaths);
   }
