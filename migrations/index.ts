@@ -2,5 +2,7 @@
 import { Initial1764201600000 } from './1764201600000-Initial';
 import { GitIndex1764201700000 } from './1764201700000-GitIndex';
 import { LiveState1764201800000 } from './1764201800000-LiveState';
+import { LiveRecorder1764201900000 } from './1764201900000-LiveRecorder';
+import { Drift1764202000000 } from './1764202000000-Drift';
 
-export const MIGRATIONS = [Initial1764201600000, GitIndex1764201700000, LiveState1764201800000];
+export const MIGRATIONS = [Initial1764201600000, GitIndex1764201700000, LiveState1764201800000, LiveRecorder1764201900000, Drift1764202000000];

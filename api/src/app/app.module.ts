@@ -7,6 +7,7 @@ import { CONFIG, INSTALL_KEY, LOGGER, RUNTIME } from '../config/config.tokens';
 import { HealthModule } from '../health/health.module';
 import { SystemController } from '../system/system.controller';
 import { GitModule } from '../git/git.module';
+import { DriftModule } from '../drift/drift.module';
 import type { RuntimeInfo } from '../runtime-info';
 
 export interface AppContext {
@@ -58,6 +59,7 @@ export class AppModule {
         }),
         HealthModule,
         GitModule,
+        DriftModule,
         ...((ctx.features ?? []) as DynamicModule[]),
       ],
       controllers: [SystemController],

@@ -3,6 +3,7 @@ import type { ConfigEnv } from '../config/load';
 import { GitIndexService } from '../git/git-index.service';
 import { withRuntime, progressBar } from './runtime';
 import { printJson } from './output';
+import { registerDriftCommands } from '../drift/drift.cli';
 
 export interface CliContext {
   env: ConfigEnv;
@@ -12,6 +13,7 @@ export interface CliContext {
 
 /** Commands of the feature contexts (index, snapshot, watch, drift, report, demo, …). */
 export function registerCommands(program: Command, ctx: CliContext, withConfig: (c: Command) => Command): void {
+  registerDriftCommands(program, ctx, withConfig);
   withConfig(program.command('index'))
     .description('index the Git history of the configured repositories (incremental; safe to kill and rerun)')
     .option('-r, --repository <name>', 'only this repository')

@@ -123,6 +123,108 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/environments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every environment with its sync status, open drift by kind, last commit, last live change and 7 days of changes */
+        get: operations["DriftController_environments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/environments/{env}/drift": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Drifted objects of an environment now or at a time, each with since when, what began it, and a diff */
+        get: operations["DriftController_driftAt"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/environments/{env}/drift/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Drift intervals overlapping a window: opened, closed, by what, how long */
+        get: operations["DriftController_history"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/environments/{env}/state": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The desired or live state of an environment at a time */
+        get: operations["DriftController_state"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/environments/{env}/diff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What was created, configured and deleted between two times, in Git, in the cluster, or both */
+        get: operations["DriftController_diff"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/objects/{id}/diff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One object between two points: desired, live, desired@<ISO> or live@<ISO> */
+        get: operations["DriftController_objectDiff"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -278,6 +380,186 @@ export interface components {
             /** @enum {string} */
             status: "queued";
             ref?: string;
+        };
+        DriftCountsDto: {
+            missing: number;
+            modified: number;
+            orphaned: number;
+            /** @description reported, not counted as drift */
+            unmanaged: number;
+            /** @description missing + modified + orphaned */
+            total: number;
+        };
+        DayChangesDto: {
+            /** @example 2026-11-27 */
+            day: string;
+            desired: number;
+            live: number;
+        };
+        EnvironmentSummaryDto: {
+            name: string;
+            repository: string;
+            cluster: string | null;
+            /** @enum {string} */
+            status: "in-sync" | "drifted" | "unknown";
+            drift: components["schemas"]["DriftCountsDto"];
+            /** Format: date-time */
+            lastCommitAt: string | null;
+            /** Format: date-time */
+            lastLiveChangeAt: string | null;
+            /** @description changes per day over the last 7 days */
+            changesPerDay: components["schemas"]["DayChangesDto"][];
+        };
+        FieldChangeDto: {
+            /** @description JSON pointer */
+            pointer: string;
+            /** @example spec.template.spec.containers[web].image */
+            path: string;
+            /** @enum {string} */
+            op: "added" | "removed" | "changed";
+            /** @enum {string} */
+            reason: "value" | "hand-added" | "applier-removed";
+            manager?: string;
+            /** @description value in Git */
+            desired?: Record<string, never>;
+            /** @description value in the cluster */
+            live?: Record<string, never>;
+        };
+        DriftItemDto: {
+            objectId: number;
+            group: string;
+            kind: string;
+            namespace: string;
+            name: string;
+            /** @enum {string} */
+            type: "missing" | "modified" | "orphaned" | "unmanaged";
+            countsAsDrift: boolean;
+            summary: string;
+            /**
+             * Format: date-time
+             * @description when this drift began
+             */
+            since: string | null;
+            /** @description what began it: a commit or a live change with its manager */
+            openedBy: {
+                [key: string]: unknown;
+            } | null;
+            changes: components["schemas"]["FieldChangeDto"][];
+            /** @description unified YAML diff, Git → cluster, after normalization */
+            diff: string;
+            /** @description RFC 6902 operations turning Git into the cluster */
+            patch: {
+                [key: string]: unknown;
+            }[];
+        };
+        DriftReportDto: {
+            environment: string;
+            /** Format: date-time */
+            at: string;
+            /** @enum {string} */
+            status: "in-sync" | "drifted" | "unknown";
+            items: components["schemas"]["DriftItemDto"][];
+            counts: {
+                [key: string]: number;
+            };
+        };
+        DriftIntervalDto: {
+            id: number;
+            objectId: number;
+            group: string;
+            kind: string;
+            namespace: string;
+            name: string;
+            /** @enum {string} */
+            type: "missing" | "modified" | "orphaned" | "unmanaged";
+            /** Format: date-time */
+            openedAt: string;
+            /** Format: date-time */
+            closedAt: string | null;
+            durationSeconds: number;
+            openedBy: {
+                [key: string]: unknown;
+            };
+            closedBy: {
+                [key: string]: unknown;
+            } | null;
+            summary: string;
+        };
+        StateObjectDto: {
+            objectId: number;
+            group: string;
+            kind: string;
+            namespace: string;
+            name: string;
+            hash: string;
+            /**
+             * Format: date-time
+             * @description when this revision was committed (desired) or observed (live)
+             */
+            at: string;
+            body?: {
+                [key: string]: unknown;
+            };
+        };
+        EnvironmentStateDto: {
+            environment: string;
+            /** @enum {string} */
+            side: "desired" | "live";
+            /** Format: date-time */
+            at: string;
+            objects: components["schemas"]["StateObjectDto"][];
+        };
+        SetChangeDto: {
+            objectId: number;
+            group: string;
+            kind: string;
+            namespace: string;
+            name: string;
+            /** @enum {string} */
+            change: "created" | "configured" | "deleted";
+            diff?: string;
+            patch?: {
+                [key: string]: unknown;
+            }[];
+        };
+        SetCountsDto: {
+            created: number;
+            configured: number;
+            deleted: number;
+        };
+        SetDiffDto: {
+            created: components["schemas"]["SetChangeDto"][];
+            configured: components["schemas"]["SetChangeDto"][];
+            deleted: components["schemas"]["SetChangeDto"][];
+            counts: components["schemas"]["SetCountsDto"];
+        };
+        EnvironmentDiffDto: {
+            environment: string;
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            to: string;
+            desired?: components["schemas"]["SetDiffDto"];
+            live?: components["schemas"]["SetDiffDto"];
+        };
+        ObjectDiffDto: {
+            objectId: number;
+            group: string;
+            kind: string;
+            namespace: string;
+            name: string;
+            a: string;
+            b: string;
+            diff: string;
+            patch: {
+                [key: string]: unknown;
+            }[];
+            before: {
+                [key: string]: unknown;
+            } | null;
+            after: {
+                [key: string]: unknown;
+            } | null;
         };
     };
     responses: never;
@@ -444,6 +726,151 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["IndexAcceptedDto"];
+                };
+            };
+        };
+    };
+    DriftController_environments: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnvironmentSummaryDto"][];
+                };
+            };
+        };
+    };
+    DriftController_driftAt: {
+        parameters: {
+            query?: {
+                /** @description also list objects in the cluster that Git does not manage */
+                unmanaged?: "true" | "false";
+                /** @description ISO time; now when omitted */
+                at?: unknown;
+            };
+            header?: never;
+            path: {
+                env: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DriftReportDto"];
+                };
+            };
+        };
+    };
+    DriftController_history: {
+        parameters: {
+            query?: {
+                limit?: number;
+                to?: unknown;
+                from?: unknown;
+            };
+            header?: never;
+            path: {
+                env: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DriftIntervalDto"][];
+                };
+            };
+        };
+    };
+    DriftController_state: {
+        parameters: {
+            query?: {
+                bodies?: "true" | "false";
+                side?: "desired" | "live";
+                at?: unknown;
+            };
+            header?: never;
+            path: {
+                env: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnvironmentStateDto"];
+                };
+            };
+        };
+    };
+    DriftController_diff: {
+        parameters: {
+            query: {
+                side?: "desired" | "live" | "both";
+                to: unknown;
+                from: unknown;
+            };
+            header?: never;
+            path: {
+                env: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnvironmentDiffDto"];
+                };
+            };
+        };
+    };
+    DriftController_objectDiff: {
+        parameters: {
+            query: {
+                environment?: unknown;
+                b: unknown;
+                a: unknown;
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ObjectDiffDto"];
                 };
             };
         };
