@@ -16,6 +16,9 @@ import { openDatabase, OpenDatabase } from './db/open';
 import { VERSION } from './version';
 import type { RuntimeInfo } from './runtime-info';
 
+/** Pages the web app shows (each backed by an API in this build). */
+export const DEFAULT_FEATURES = ['timeline', 'drift'];
+
 export interface ServeOptions {
   configPath?: string;
   port?: number;
@@ -112,7 +115,7 @@ export async function serve(opts: ServeOptions = {}): Promise<RunningServer> {
       database: db.kind,
       config,
       configSource: loaded.source,
-      features: opts.featureNames ?? [],
+      features: opts.featureNames ?? DEFAULT_FEATURES,
       workers: opts.workers ?? true,
     };
     const app = await createApp({ runtime, dataSource: db.dataSource, logger, installKey, features: opts.features });

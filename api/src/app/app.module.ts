@@ -8,6 +8,7 @@ import { HealthModule } from '../health/health.module';
 import { SystemController } from '../system/system.controller';
 import { GitModule } from '../git/git.module';
 import { DriftModule } from '../drift/drift.module';
+import { TimelineModule } from '../timeline/timeline.module';
 import type { RuntimeInfo } from '../runtime-info';
 
 export interface AppContext {
@@ -60,6 +61,7 @@ export class AppModule {
         HealthModule,
         GitModule,
         DriftModule,
+        TimelineModule,
         ...((ctx.features ?? []) as DynamicModule[]),
       ],
       controllers: [SystemController],

@@ -225,6 +225,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/environments/{env}/timeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Git, live and drift events of an environment in a window, newest first, with all a view needs to render them */
+        get: operations["TimelineController_window"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/environments/{env}/timeline/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Server-sent events: each new timeline event of the environment as it is recorded (same filters) */
+        get: operations["TimelineController_stream"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -561,6 +595,67 @@ export interface components {
                 [key: string]: unknown;
             } | null;
         };
+        LaneCountsDto: {
+            git: number;
+            live: number;
+            drift: number;
+        };
+        TimelineCommitDto: {
+            sha: string;
+            subject: string;
+            pullRequest: number | null;
+            authorEmail: string;
+        };
+        TimelineDriftDto: {
+            intervalId: number;
+            /** @enum {string} */
+            type: "missing" | "modified" | "orphaned";
+            summary: string;
+            /** Format: date-time */
+            openedAt: string;
+            /** Format: date-time */
+            closedAt: string | null;
+        };
+        TimelineEventDto: {
+            /** @description stable key: g…(desired revision), l…(live revision), o…/c…(drift opened/closed) */
+            key: string;
+            /** @enum {string} */
+            lane: "git" | "live" | "drift";
+            /** Format: date-time */
+            at: string;
+            objectId: number;
+            group: string;
+            kind: string;
+            namespace: string;
+            name: string;
+            /** @enum {string} */
+            change: "created" | "configured" | "deleted" | "opened" | "closed";
+            /** @description commit author, field manager, or what opened/closed the drift */
+            actor: string | null;
+            /** @enum {string} */
+            actorClass?: "applier" | "human" | "controller" | "unknown";
+            commit?: components["schemas"]["TimelineCommitDto"];
+            path?: string;
+            revisionId?: number;
+            operation?: string | null;
+            /**
+             * Format: date-time
+             * @description true change time from managedFields (may precede observation)
+             */
+            changedAt?: string;
+            drift?: components["schemas"]["TimelineDriftDto"];
+        };
+        TimelinePageDto: {
+            environment: string;
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            to: string;
+            /** @description events per lane in the whole window */
+            counts: components["schemas"]["LaneCountsDto"];
+            events: components["schemas"]["TimelineEventDto"][];
+            nextCursor: string | null;
+        };
     };
     responses: never;
     parameters: never;
@@ -872,6 +967,64 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ObjectDiffDto"];
                 };
+            };
+        };
+    };
+    TimelineController_window: {
+        parameters: {
+            query: {
+                limit?: number;
+                cursor?: unknown;
+                change?: "created" | "configured" | "deleted";
+                /** @description field manager (live lane) */
+                manager?: unknown;
+                /** @description commit author (Git lane) */
+                author?: unknown;
+                /** @description part of the object name */
+                name?: unknown;
+                namespace?: unknown;
+                kind?: unknown;
+                /** @description comma-separated: git,live,drift */
+                lanes?: unknown;
+                /** @description ISO time */
+                to: unknown;
+                /** @description ISO time */
+                from: unknown;
+            };
+            header?: never;
+            path: {
+                env: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TimelinePageDto"];
+                };
+            };
+        };
+    };
+    TimelineController_stream: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                env: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
