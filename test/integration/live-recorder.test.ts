@@ -1,0 +1,169 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { DataSource } from 'typeorm';
+import { freshDatabase, TestDatabase } from '../support/db';
+import type { SimCluster } from '../../api/src/cluster/sim';
+import type { LiveRecorderService } from '../../api/src/cluster/live-recorder.service';
+import { chainHash } from '../../api/src/core/chain';
+import { liveRevisionRecord } from '../../api/src/cluster/live-writer';
+import { configMap, currentNames, deployment, eventually, gaps, liveRecorder, revisions, startSimCluster } from '../unit/cluster/support';
+
+let db: TestDatabase;
+let ds: DataSource;
+const cleanup: (() => Promise<unknown>)[] = [];
+
+beforeAll(async () => {
+  db = await freshDatabase();
+  ds = db.dataSource;
+});
+afterAll(async () => {
+  await db.drop();
+});
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c();
+});
+
+let seq = 0;
+/** A simulator, a cluster config pointing at it (unique name per test), and a recorder service. */
+async function setup(o: { kinds?: string[]; sim?: ConstructorParameters<typeof SimCluster>[0]; options?: Record<string, unknown>; cluster?: Record<string, unknown>; environments?: unknown[] } = {}) {
+  const { sim, kubeconfig } = await startSimCluster(o.sim);
+  const name = `sim-${++seq}`;
+  const { service } = liveRecorder(ds, {
+    clusters: [{ name, kubeconfig, kinds: o.kinds ?? ['ConfigMap', 'apps/Deployment', 'Secret'], ...o.cluster }],
+    ...(o.environments ? { repositories: [{ name: 'infra', path: '/nonexistent' }], environments: o.environments } : {}),
+  }, { options: o.options });
+  cleanup.push(() => sim.stop());
+  cleanup.push(() => service.stopWatching());
+  return { sim, name, service, kubeconfig };
+}
+
+async function watching(service: LiveRecorderService, sim: SimCluster, kinds: number): Promise<void> {
+  await service.startWatching();
+  await sim.waitForWatches(kinds, 20_000);
+}
+
+describe('live recorder against the simulated API server', () => {
+  it('records the initial list (paged) as created revisions with attribution, and keeps live_current', async () => {
+    const { sim, name, service } = await setup({ options: { pageSize: 7 } });
+    for (let i = 0; i < 25; i++) sim.apply(configMap(`cm-${String(i).padStart(2, '0')}`, { i: String(i) }), { manager: 'kustomize-controller', operation: 'Apply', time: '2026-11-20T10:00:00Z' });
+    sim.apply(deployment('web'), { manager: 'kubectl-client-side-apply', time: '2026-11-21T09:00:00Z' });
+    await watching(service, sim, 3);
+    await eventually(async () => expect(await currentNames(ds, name, 'ConfigMap')).toHaveLength(25));
+    const revs = await revisions(ds, name);
+    const cms = revs.filter((r) => r.kind === 'ConfigMap');
+    expect(cms.every((r) => r.change === 'created' && r.source === 'list')).toBe(true);
+    expect(cms.find((r) => r.name === 'cm-03')).toMatchObject({ manager: 'kustomize-controller', operation: 'Apply' });
+    const web = revs.find((r) => r.kind === 'Deployment')!;
+    expect(web).toMatchObject({ name: 'web', namespace: 'default', manager: 'kubectl-client-side-apply', operation: 'Update', change: 'created' });
+    // Normalized: no status, no server bookkeeping.
+    expect(web.body!.status).toBeUndefined();
+    expect(web.body!.metadata.resourceVersion).toBeUndefined();
+    expect(web.body!.metadata.managedFields).toBeUndefined();
+    // Paging: more than one list page for the ConfigMaps.
+    expect(sim.requests.filter((r) => r.verb === 'list' && r.resource === 'configmaps').length).toBeGreaterThanOrEqual(4);
+    const changed = await ds.query(`SELECT changed_at FROM live_revisions r JOIN objects o ON o.id = r.object_id WHERE o.name = 'web' AND o.kind = 'Deployment'`);
+    expect(new Date(changed[0].changed_at).toISOString()).toBe('2026-11-21T09:00:00.000Z');
+  });
+
+  it('records watch changes (created, configured, deleted) and nothing for status-only changes', async () => {
+    const { sim, name, service } = await setup();
+    sim.apply(deployment('api'));
+    await watching(service, sim, 3);
+    await eventually(async () => expect(await currentNames(ds, name, 'Deployment')).toEqual(['api']));
+
+    sim.apply(configMap('settings', { color: 'blue' }), { manager: 'helm' });
+    sim.patch({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name: 'settings' }, { data: { color: 'green' } }, { manager: 'kubectl-edit' });
+    sim.patch({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'default', name: 'api' }, { status: { replicas: 2, readyReplicas: 2 } }, { manager: 'kube-controller-manager', subresource: 'status' });
+    sim.patch({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'default', name: 'api' }, { spec: { replicas: 5 } }, { manager: 'kubectl-scale' });
+    sim.delete({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name: 'settings' });
+
+    await eventually(async () => {
+      // Each kind is its own stream: order holds within a kind.
+      const revs = (await revisions(ds, name)).filter((r) => r.source === 'watch');
+      const line = (r: (typeof revs)[number]) => `${r.change} ${r.kind}/${r.name} ${r.manager ?? '-'}`;
+      expect(revs.filter((r) => r.kind === 'ConfigMap').map(line)).toEqual([
+        'created ConfigMap/settings helm',
+        'configured ConfigMap/settings kubectl-edit',
+        'deleted ConfigMap/settings -',
+      ]);
+      expect(revs.filter((r) => r.kind === 'Deployment').map(line)).toEqual(['configured Deployment/api kubectl-scale']);
+    });
+    expect(await currentNames(ds, name, 'ConfigMap')).toEqual([]);
+    const configured = (await revisions(ds, name)).find((r) => r.change === 'configured' && r.kind === 'ConfigMap')!;
+    expect(configured.body!.data).toEqual({ color: 'green' });
+  });
+
+  it('records a delete-and-recreate as deleted then created, with the new uid', async () => {
+    const { sim, name, service } = await setup();
+    sim.apply(configMap('flip', { v: '1' }));
+    await watching(service, sim, 3);
+    await eventually(async () => expect(await currentNames(ds, name, 'ConfigMap')).toEqual(['flip']));
+    const oldUid = sim.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name: 'flip' })!.metadata.uid;
+    sim.delete({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name: 'flip' });
+    sim.apply(configMap('flip', { v: '1' }));
+    const newUid = sim.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name: 'flip' })!.metadata.uid;
+    await eventually(async () => {
+      const revs = (await revisions(ds, name)).filter((r) => r.name === 'flip');
+      expect(revs.map((r) => [r.change, r.uid])).toEqual([
+        ['created', oldUid],
+        ['deleted', oldUid],
+        ['created', newUid],
+      ]);
+    });
+
+    // The same while nobody watched: the relist sees a new uid for the same name.
+    await service.stopWatching();
+    sim.delete({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name: 'flip' });
+    sim.apply(configMap('flip', { v: '1' }));
+    const third = sim.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name: 'flip' })!.metadata.uid;
+    const [s] = await service.snapshot();
+    expect(s).toMatchObject({ created: 1, deleted: 1, configured: 0 });
+    const revs = (await revisions(ds, name)).filter((r) => r.name === 'flip');
+    expect(revs.slice(3).map((r) => [r.change, r.uid, r.source])).toEqual([
+      ['deleted', newUid, 'list'],
+      ['created', third, 'list'],
+    ]);
+  });
+
+  it('a relist of an unchanged cluster writes no revision rows; the rows form a hash chain', async () => {
+    const { sim, name, service, kubeconfig } = await setup();
+    for (let i = 0; i < 30; i++) sim.apply(configMap(`c${i}`, { i: String(i) }));
+    sim.apply(deployment('web'));
+    const [first] = await service.snapshot();
+    expect(first).toMatchObject({ cluster: name, status: 'ok', kinds: 3, created: 31, configured: 0, deleted: 0, gaps: 0 });
+    const count = async () => Number((await ds.query(`SELECT count(*) AS n FROM live_revisions r JOIN clusters c ON c.id = r.cluster_id WHERE c.name = $1`, [name]))[0].n);
+    const before = await count();
+    const [again] = await service.snapshot();
+    expect(again).toMatchObject({ created: 0, configured: 0, deleted: 0, objects: first!.objects });
+    expect(await count()).toBe(before);
+    // Also with a fresh service (state loaded from live_current, nothing cached).
+    const { service: other } = liveRecorder(ds, { clusters: [{ name, kubeconfig, kinds: ['ConfigMap', 'apps/Deployment', 'Secret'] }] });
+    await other.snapshot();
+    expect(await count()).toBe(before);
+
+    const rows = await ds.query(
+      `SELECT r.*, o."group", o.kind, o.namespace, o.name FROM live_revisions r JOIN clusters c ON c.id = r.cluster_id JOIN objects o ON o.id = r.object_id WHERE c.name = $1 ORDER BY r.id`,
+      [name],
+    );
+    let prev: string | null = null;
+    for (const r of rows) {
+      expect(r.prev_hash).toBe(prev);
+      const record = liveRevisionRecord(name, {
+        key: `${r.group}/${r.kind}/${r.namespace}/${r.name}`,
+        observedAt: new Date(r.observed_at),
+        changedAt: new Date(r.changed_at),
+        resourceVersion: r.resource_version,
+        uid: r.uid,
+        documentHash: r.document_hash,
+        metaHash: r.meta_hash,
+        manager: r.manager,
+        operation: r.operation,
+        change: r.change,
+        source: r.source,
+      });
+      expect(r.hash).toBe(chainHash(prev, record));
+      prev = r.hash;
+    }
+    expect((await ds.query(`SELECT chain_head FROM clusters WHERE name = $1`, [name]))[0].chain_head).toBe(prev);
+    expect(await gaps(ds, name)).toEqual([]);
+  });
+});
