@@ -8,6 +8,7 @@ import { HealthModule } from '../health/health.module';
 import { SystemController } from '../system/system.controller';
 import { GitModule } from '../git/git.module';
 import { DriftModule } from '../drift/drift.module';
+import { ClusterModule } from '../cluster/cluster.module';
 import { TimelineModule } from '../timeline/timeline.module';
 import type { RuntimeInfo } from '../runtime-info';
 
@@ -61,6 +62,7 @@ export class AppModule {
         HealthModule,
         GitModule,
         DriftModule,
+        ClusterModule,
         TimelineModule,
         ...((ctx.features ?? []) as DynamicModule[]),
       ],
