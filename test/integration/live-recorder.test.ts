@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DataSource } from 'typeorm';
 import { freshDatabase, TestDatabase } from '../support/db';
-import type { SimCluster } from '../../api/src/cluster/sim';
+import type { SimCluster, SimClusterOptions } from '../../api/src/cluster/sim';
 import type { LiveRecorderService } from '../../api/src/cluster/live-recorder.service';
 import { chainHash } from '../../api/src/core/chain';
 import { liveRevisionRecord } from '../../api/src/cluster/live-writer';
@@ -24,7 +24,7 @@ afterEach(async () => {
 
 let seq = 0;
 /** A simulator, a cluster config pointing at it (unique name per test), and a recorder service. */
-async function setup(o: { kinds?: string[]; sim?: ConstructorParameters<typeof SimCluster>[0]; options?: Record<string, unknown>; cluster?: Record<string, unknown>; environments?: unknown[] } = {}) {
+async function setup(o: { kinds?: string[]; sim?: SimClusterOptions; options?: Record<string, unknown>; cluster?: Record<string, unknown>; environments?: unknown[] } = {}) {
   const { sim, kubeconfig } = await startSimCluster(o.sim);
   const name = `sim-${++seq}`;
   const { service } = liveRecorder(ds, {
@@ -122,6 +122,37 @@ describe('live recorder against the simulated API server', () => {
       ['deleted', newUid, 'list'],
       ['created', third, 'list'],
     ]);
+  });
+
+  it('watches the desired state\'s kinds plus configured kinds, minus noise, and records only the environments\' namespaces', async () => {
+    const clusterName = `sim-${seq + 1}`;
+    // The desired state of an environment on this cluster (as the Git indexer leaves it).
+    for (const [group, kind, ns, n] of [['apps', 'Deployment', 'shop-a', 'cart'], ['networking.k8s.io', 'Ingress', 'shop-a', 'cart'], ['', 'Pod', 'shop-a', 'debug']]) {
+      const o = await ds.query(
+        `INSERT INTO objects ("group", kind, namespace, name) VALUES ($1, $2, $3, $4) ON CONFLICT ON CONSTRAINT objects_identity_uq DO UPDATE SET name = EXCLUDED.name RETURNING id`,
+        [group, kind, ns, n],
+      );
+      await ds.query(`INSERT INTO desired_current (environment, object_id, document_hash, path, commit_sha) VALUES ('shop-prod', $1, $2, 'x.yaml', 'abc')`, [o[0].id, '0'.repeat(64)]);
+    }
+    const { sim, name, service } = await setup({
+      kinds: ['Namespace'],
+      environments: [{ name: 'shop-prod', repository: 'infra', paths: ['clusters/prod/**'], cluster: clusterName, namespaces: ['shop-*'] }],
+    });
+    expect(name).toBe(clusterName);
+    for (const ns of ['shop-a', 'other']) {
+      sim.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+      sim.apply(deployment('cart', 'cart:1', 1, ns));
+      sim.apply({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'cart', namespace: ns }, spec: { rules: [{ host: `${ns}.example.com` }] } });
+      sim.apply({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'debug', namespace: ns }, spec: { containers: [{ name: 'c', image: 'busybox' }] } });
+    }
+    const [s] = await service.snapshot();
+    expect(s).toMatchObject({ kinds: 3, status: 'ok' });
+    const kinds = await ds.query(`SELECT k."group", k.kind FROM cluster_kinds k JOIN clusters c ON c.id = k.cluster_id WHERE c.name = $1 ORDER BY 1, 2`, [name]);
+    expect(kinds.map((k: { group: string; kind: string }) => `${k.group}/${k.kind}`)).toEqual(['/Namespace', 'apps/Deployment', 'networking.k8s.io/Ingress']);
+    const revs = await revisions(ds, name);
+    expect(revs.filter((r) => r.kind !== 'Namespace').map((r) => `${r.kind} ${r.namespace}/${r.name}`).sort()).toEqual(['Deployment shop-a/cart', 'Ingress shop-a/cart']);
+    // Cluster-scoped kinds are always recorded.
+    expect(revs.filter((r) => r.kind === 'Namespace').map((r) => r.name).sort()).toEqual(['default', 'kube-node-lease', 'kube-public', 'kube-system', 'other', 'shop-a']);
   });
 
   it('a relist of an unchanged cluster writes no revision rows; the rows form a hash chain', async () => {
