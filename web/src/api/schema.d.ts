@@ -225,6 +225,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/clusters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Clusters: connected or not, kinds watched, last event, lag, open gaps */
+        get: operations["ClusterController_clusters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/objects": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Objects live in the clusters now, by kind, namespace and name, paged with a cursor */
+        get: operations["ClusterController_objects"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/objects/{id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An object's live revisions, newest first: manager, operation, time, change, and a unified YAML diff from the revision before */
+        get: operations["ClusterController_history"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/environments/{env}/timeline": {
         parameters: {
             query?: never;
@@ -594,6 +645,140 @@ export interface components {
             after: {
                 [key: string]: unknown;
             } | null;
+        };
+        ClusterKindDto: {
+            /** @description API group ('' = core) */
+            group: string;
+            version: string;
+            kind: string;
+            plural: string;
+            namespaced: boolean;
+            /** @description false once the kind is no longer wanted */
+            watched: boolean;
+            /** @enum {string} */
+            status: "pending" | "listing" | "listed" | "watching" | "error" | "stopped";
+            lastError: string | null;
+            resourceVersion: string | null;
+            /** @description objects of this kind live now (in the recorded namespaces) */
+            objects: number;
+            /** Format: date-time */
+            lastListAt: string | null;
+            /** Format: date-time */
+            lastEventAt: string | null;
+        };
+        LiveGapDto: {
+            group: string;
+            kind: string;
+            /** Format: date-time */
+            startedAt: string;
+            /**
+             * Format: date-time
+             * @description null while the kind is still not observed
+             */
+            endedAt: string | null;
+            /** @description why the kind could not be observed: list failed (403, 404, timeout…), stream dropped, recorder stopped */
+            reason: string;
+        };
+        ClusterStatusDto: {
+            name: string;
+            /** @description in driftline.yaml (false: only recorded history is left) */
+            configured: boolean;
+            /** @description API server URL */
+            server: string | null;
+            /** @description a recorder is running and the API server answers */
+            connected: boolean;
+            /** @description the process recording this cluster (host/pid/id) */
+            leader: string | null;
+            /** Format: date-time */
+            leaderSince: string | null;
+            /**
+             * Format: date-time
+             * @description the recorder's last sign of life
+             */
+            heartbeatAt: string | null;
+            /**
+             * Format: date-time
+             * @description last watch event received
+             */
+            lastEventAt: string | null;
+            /** Format: date-time */
+            lastListAt: string | null;
+            /** @description seconds from observing the changes of the last batch to committing them */
+            lagSeconds: number | null;
+            lastError: string | null;
+            /** @description objects live now */
+            objects: number;
+            kinds: components["schemas"]["ClusterKindDto"][];
+            openGaps: components["schemas"]["LiveGapDto"][];
+        };
+        LiveChangeDto: {
+            /** @enum {string} */
+            change: "created" | "configured" | "deleted";
+            manager: string | null;
+            /** @description Apply or Update */
+            operation: string | null;
+            /** Format: date-time */
+            changedAt: string;
+        };
+        LiveObjectDto: {
+            objectId: number;
+            cluster: string;
+            group: string;
+            kind: string;
+            /** @description '' for cluster-scoped objects */
+            namespace: string;
+            name: string;
+            uid: string | null;
+            resourceVersion: string | null;
+            /** @description content hash of the normalized, redacted body */
+            documentHash: string;
+            /** Format: date-time */
+            observedAt: string;
+            /** @description the latest recorded change */
+            lastChange: components["schemas"]["LiveChangeDto"] | null;
+        };
+        LiveObjectPageDto: {
+            items: components["schemas"]["LiveObjectDto"][];
+            /** @description pass as cursor for the next page; null on the last page */
+            nextCursor: string | null;
+        };
+        LiveRevisionDto: {
+            id: number;
+            cluster: string;
+            /**
+             * Format: date-time
+             * @description when Driftline saw the change
+             */
+            observedAt: string;
+            /**
+             * Format: date-time
+             * @description when it was made (the attributed manager's managedFields time), else observedAt
+             */
+            changedAt: string;
+            /** @enum {string} */
+            change: "created" | "configured" | "deleted";
+            /** @enum {string} */
+            source: "watch" | "list" | "relist";
+            /** @description field manager of the most recent change to non-status fields */
+            manager: string | null;
+            operation: string | null;
+            resourceVersion: string | null;
+            uid: string | null;
+            documentHash: string | null;
+            /** @description hash-chain link of this record */
+            hash: string;
+            /** @description unified YAML diff from the previous revision in the same cluster (empty when none differs) */
+            diff: string;
+        };
+        ObjectHistoryDto: {
+            objectId: number;
+            group: string;
+            kind: string;
+            namespace: string;
+            name: string;
+            /** @description newest first */
+            revisions: components["schemas"]["LiveRevisionDto"][];
+            nextCursor: string | null;
         };
         LaneCountsDto: {
             git: number;
@@ -966,6 +1151,80 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ObjectDiffDto"];
+                };
+            };
+        };
+    };
+    ClusterController_clusters: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClusterStatusDto"][];
+                };
+            };
+        };
+    };
+    ClusterController_objects: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: unknown;
+                /** @description exact, or a glob with * */
+                name?: unknown;
+                /** @description '' for cluster-scoped objects */
+                namespace?: unknown;
+                kind?: unknown;
+                /** @description API group ('' = core) */
+                group?: unknown;
+                cluster?: unknown;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LiveObjectPageDto"];
+                };
+            };
+        };
+    };
+    ClusterController_history: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: unknown;
+                cluster?: unknown;
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ObjectHistoryDto"];
                 };
             };
         };
