@@ -18,7 +18,7 @@ describe('the HTTP service', () => {
     expect((await app.get('/healthz')).status).toBe(200);
     const ready = await app.get('/readyz');
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ status: 'ready', checks: [{ name: 'database', ok: true }] });
+    expect(await ready.json()).toMatchObject({ status: 'ready', checks: expect.arrayContaining([{ name: 'database', ok: true }]) });
   });
 
   it('turns readiness to 503 with a reason when the database goes away', async () => {
