@@ -4,5 +4,6 @@ import { GitIndex1764201700000 } from './1764201700000-GitIndex';
 import { LiveState1764201800000 } from './1764201800000-LiveState';
 import { LiveRecorder1764201900000 } from './1764201900000-LiveRecorder';
 import { Drift1764202000000 } from './1764202000000-Drift';
+import { Alerts1764202100000 } from './1764202100000-Alerts';
 
-export const MIGRATIONS = [Initial1764201600000, GitIndex1764201700000, LiveState1764201800000, LiveRecorder1764201900000, Drift1764202000000];
+export const MIGRATIONS = [Initial1764201600000, GitIndex1764201700000, LiveState1764201800000, LiveRecorder1764201900000, Drift1764202000000, Alerts1764202100000];

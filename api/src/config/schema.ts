@@ -97,6 +97,8 @@ export const channelSchema = z.strictObject({
   type: z.enum(['slack', 'teams', 'googlechat', 'mattermost', 'discord', 'webhook']),
   url: secretRef,
   secret: secretRef.optional(),
+  /** How long one delivery attempt may take before it counts as failed (default 10s). */
+  timeout: duration.optional(),
 });
 
 export const alertSchema = z.strictObject({
