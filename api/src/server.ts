@@ -17,7 +17,7 @@ import { VERSION } from './version';
 import type { RuntimeInfo } from './runtime-info';
 
 /** Pages the web app shows (each backed by an API in this build). */
-export const DEFAULT_FEATURES = ['timeline', 'drift'];
+export const DEFAULT_FEATURES = ['timeline', 'drift', 'alerts'];
 
 export interface ServeOptions {
   configPath?: string;

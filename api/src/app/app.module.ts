@@ -10,6 +10,7 @@ import { GitModule } from '../git/git.module';
 import { DriftModule } from '../drift/drift.module';
 import { ClusterModule } from '../cluster/cluster.module';
 import { TimelineModule } from '../timeline/timeline.module';
+import { AlertsModule } from '../alerts/alerts.module';
 import type { RuntimeInfo } from '../runtime-info';
 
 export interface AppContext {
@@ -64,6 +65,7 @@ export class AppModule {
         DriftModule,
         ClusterModule,
         TimelineModule,
+        AlertsModule,
         ...((ctx.features ?? []) as DynamicModule[]),
       ],
       controllers: [SystemController],

@@ -4,6 +4,7 @@ import { GitIndexService } from '../git/git-index.service';
 import { withRuntime, progressBar } from './runtime';
 import { printJson } from './output';
 import { registerDriftCommands } from '../drift/drift.cli';
+import { registerAlertCommands } from '../alerts/alerts.cli';
 import { registerClusterCommands } from '../cluster/cluster.cli';
 
 export interface CliContext {
@@ -15,6 +16,7 @@ export interface CliContext {
 /** Commands of the feature contexts (index, snapshot, watch, drift, report, demo, …). */
 export function registerCommands(program: Command, ctx: CliContext, withConfig: (c: Command) => Command): void {
   registerDriftCommands(program, ctx, withConfig);
+  registerAlertCommands(program, ctx, withConfig);
   registerClusterCommands(program, ctx, withConfig);
   withConfig(program.command('index'))
     .description('index the Git history of the configured repositories (incremental; safe to kill and rerun)')
