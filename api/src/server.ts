@@ -15,6 +15,9 @@ import { loadInstallKey, installKeyFingerprint } from './config/install-key';
 import { openDatabase, OpenDatabase } from './db/open';
 import { VERSION } from './version';
 import type { RuntimeInfo } from './runtime-info';
+import { prepareDemo, playClusterHistory, DemoHandle, DEMO_REPOSITORY, DEMO_CLUSTER } from './demo/demo';
+import { GitIndexService } from './git/git-index.service';
+import { sensitiveRulesFrom } from './config/sensitive';
 
 /** Pages the web app shows (each backed by an API in this build). */
 export const DEFAULT_FEATURES = ['timeline', 'drift', 'alerts'];
@@ -33,6 +36,10 @@ export interface ServeOptions {
   featureNames?: string[];
   /** Run background workers (default true; tests drive work explicitly). */
   workers?: boolean;
+  /** Serve the demo (also the default when nothing is configured). */
+  demo?: boolean;
+  /** Port of the demo's simulated Kubernetes API (default: any free port). */
+  simPort?: number;
 }
 
 export interface RunningServer {
@@ -40,6 +47,8 @@ export interface RunningServer {
   url: string;
   port: number;
   db: OpenDatabase;
+  /** The demo's repository and simulated cluster, when serving the demo. */
+  demo: DemoHandle | null;
   close(): Promise<void>;
 }
 
@@ -102,16 +111,31 @@ export async function createApp(ctx: AppContext, opts: { webDist?: string | null
 
 export async function serve(opts: ServeOptions = {}): Promise<RunningServer> {
   const env = opts.env ?? (process.env as ConfigEnv);
-  const loaded = opts.loaded ?? loadConfig({ configPath: opts.configPath, env });
-  const config = loaded.config;
+  let loaded = opts.loaded ?? loadConfig({ configPath: opts.configPath, env });
   const logger = opts.logger ?? createLogger({ level: env.LOG_LEVEL });
+  let demo: DemoHandle | null = null;
+  if (opts.demo || (opts.mode === undefined && loaded.source === null && isUnconfigured(loaded.config))) {
+    demo = await prepareDemo({ dataDir: loaded.config.dataDir, env, simPort: opts.simPort });
+    const databaseUrl = loaded.config.database.url;
+    loaded = demo.loaded;
+    loaded.config.database.url = databaseUrl;
+    logger.info({ repository: demo.loaded.config.repositories[0]!.path, kubernetes: demo.sim.url }, 'nothing is configured: serving the demo (a generated repository and a simulated cluster)');
+  }
+  const config = loaded.config;
   const installKey = loadInstallKey(config.dataDir, env.DRIFTLINE_INSTALL_KEY);
-  const db = await openDatabase({ url: config.database.url, dataDir: config.dataDir, logger, migrate: true });
+  let db: OpenDatabase;
+  try {
+    db = await openDatabase({ url: config.database.url, dataDir: config.dataDir, logger, migrate: true });
+  } catch (e) {
+    await demo?.stop();
+    throw e;
+  }
   try {
     await checkInstallKey(db, installKey);
+    if (demo) await seedDemo(demo, db, installKey, logger);
     const runtime: RuntimeInfo = {
       version: VERSION,
-      mode: opts.mode ?? (isUnconfigured(config) ? 'unconfigured' : 'configured'),
+      mode: demo ? 'demo' : (opts.mode ?? (isUnconfigured(config) ? 'unconfigured' : 'configured')),
       database: db.kind,
       config,
       configSource: loaded.source,
@@ -131,15 +155,44 @@ export async function serve(opts: ServeOptions = {}): Promise<RunningServer> {
       url,
       port: actualPort,
       db,
+      demo,
       async close() {
         if (closed) return;
         closed = true;
         await app.close();
         await db.close();
+        await demo?.stop();
       },
     };
   } catch (e) {
     await db.close();
+    await demo?.stop();
     throw e;
   }
+}
+
+/**
+ * First start of the demo: index its repository and record its 30 days of
+ * cluster history. Later starts only rebuild the simulated cluster. Refuses to
+ * touch a database that holds anything but the demo.
+ */
+async function seedDemo(demo: DemoHandle, db: OpenDatabase, installKey: Buffer, logger: Logger): Promise<void> {
+  const ds = db.dataSource;
+  const anchor = demo.scenario.anchor.toISOString();
+  const seeded = (await ds.query(`SELECT value FROM settings WHERE key = 'demo_anchor'`))[0]?.value;
+  const foreign = await ds.query(
+    `SELECT name FROM repositories WHERE name <> $1 UNION ALL SELECT name FROM clusters WHERE name <> $2 LIMIT 1`,
+    [DEMO_REPOSITORY, DEMO_CLUSTER],
+  );
+  if (foreign.length) throw new Error(`this database already holds data other than the demo ("${foreign[0].name}"); configure driftline.yaml, or give the demo its own data folder (DRIFTLINE_DATA_DIR)`);
+  if (seeded === anchor) {
+    await playClusterHistory(demo, null);
+    return;
+  }
+  const started = Date.now();
+  const runtime = { database: db.kind };
+  await new GitIndexService(ds, demo.loaded.config, logger, installKey, runtime).index(DEMO_REPOSITORY, { fetch: false });
+  const r = await playClusterHistory(demo, { ds, logger, installKey, sensitive: sensitiveRulesFrom(demo.loaded.config) });
+  await ds.query(`INSERT INTO settings (key, value) VALUES ('demo_anchor', $1::jsonb) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`, [JSON.stringify(anchor)]);
+  logger.info({ commits: demo.scenario.commits.length, liveChanges: r.recorded, seconds: (Date.now() - started) / 1000 }, 'demo data ready');
 }

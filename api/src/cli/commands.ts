@@ -10,11 +10,19 @@ import { registerClusterCommands } from '../cluster/cluster.cli';
 export interface CliContext {
   env: ConfigEnv;
   setExitCode(code: number): void;
-  serve(o: { config?: string; port?: number; host?: string }): Promise<number>;
+  serve(o: { config?: string; port?: number; host?: string; demo?: boolean; simPort?: number }): Promise<number>;
 }
 
 /** Commands of the feature contexts (index, snapshot, watch, drift, report, demo, …). */
 export function registerCommands(program: Command, ctx: CliContext, withConfig: (c: Command) => Command): void {
+  program
+    .command('demo')
+    .description('serve a generated GitOps repository (dev/staging/prod, 30 days) and a simulated cluster, with drift to find')
+    .option('-p, --port <port>', 'port to listen on (default 8080)', (v) => Number(v))
+    .option('--sim-port <port>', 'port of the simulated Kubernetes API (default: any free port)', (v) => Number(v))
+    .action(async (o: { port?: number; simPort?: number }) => {
+      ctx.setExitCode(await ctx.serve({ ...o, demo: true }));
+    });
   registerDriftCommands(program, ctx, withConfig);
   registerAlertCommands(program, ctx, withConfig);
   registerClusterCommands(program, ctx, withConfig);

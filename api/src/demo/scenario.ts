@@ -164,9 +164,16 @@ export function buildScenario(anchor: Date, seed = 7): DemoScenario {
   const live: DemoLiveAction[] = [];
   let pr = 1200;
 
+  // The applier reconciles the newest revision: its applies of one object never overtake each other.
+  const lastApply = new Map<string, number>();
   const applyLater = (at: Date, manifests: string[], minDelay = 20, maxDelay = 150) => {
     const delay = (minDelay + rand() * (maxDelay - minDelay)) * 1000;
-    for (const m of manifests) live.push({ type: 'apply', at: new Date(at.getTime() + delay), manifest: m, manager: DEMO_APPLIER, operation: 'Apply' });
+    for (const m of manifests) {
+      const id = /kind: (\S+)[\s\S]*?name: (\S+)[\s\S]*?namespace: (\S+)/.exec(m)?.slice(1).join('/') ?? m;
+      const when = Math.max(at.getTime() + delay, (lastApply.get(id) ?? 0) + 1000);
+      lastApply.set(id, when);
+      live.push({ type: 'apply', at: new Date(when), manifest: m, manager: DEMO_APPLIER, operation: 'Apply' });
+    }
   };
 
   // Day 0: everything is created.

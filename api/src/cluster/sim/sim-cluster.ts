@@ -85,6 +85,8 @@ export interface SimClusterOptions {
   defaultManager?: string;
   /** Kubernetes version reported by /version. Default "v1.32.0". */
   version?: string;
+  /** Deterministic uids for created objects (e.g. derived from identity), so a rebuilt cluster has the same uids. Default random. */
+  uid?: (group: string, kind: string, namespace: string, name: string) => string;
 }
 
 /** Names one object for the driver methods. */
@@ -181,6 +183,7 @@ export class SimCluster {
       historyLimit: opts.historyLimit ?? 10_000,
       defaulting: opts.defaulting ?? true,
       userName: opts.userName ?? 'system:serviceaccount:driftline:driftline',
+      uid: opts.uid,
     });
     for (const ns of opts.namespaces ?? DEFAULT_NAMESPACES) {
       this.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }, { manager: 'kube-apiserver' });

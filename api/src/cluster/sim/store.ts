@@ -57,6 +57,8 @@ export const PATCH_CONTENT_TYPES: Record<string, PatchType> = {
 };
 
 export interface StoreOptions {
+  /** Deterministic uids (a restarted demo rebuilds the same cluster); random when absent. */
+  uid?: (group: string, kind: string, namespace: string, name: string) => string;
   historyLimit: number;
   defaulting: boolean;
   userName: string;
@@ -163,7 +165,7 @@ export class SimStore {
     const key = objectKey(ns, meta.name);
     if (bucket.objects.has(key)) throw alreadyExists(gr(rt), meta.name);
 
-    meta.uid = randomUUID();
+    meta.uid = this.opts.uid ? this.opts.uid(rt.group, rt.kind, ns, String(meta.name)) : randomUUID();
     meta.creationTimestamp = ctx.time;
     delete meta.resourceVersion;
     delete meta.deletionTimestamp;
