@@ -50,11 +50,6 @@ export class AlertSchedulerService implements OnApplicationBootstrap, OnApplicat
     return this.mode;
   }
 
-  /** The next time a rule fires (from the evaluation clock). */
-  nextRunAt(rule: string): Date {
-    return nextRun(this.evaluator.rule(rule).config, this.evaluator.now());
-  }
-
   async onApplicationBootstrap(): Promise<void> {
     if (!this.runtime.workers) return;
     // Queued deliveries go out at once instead of at the next poll.
@@ -146,12 +141,22 @@ export class AlertSchedulerService implements OnApplicationBootstrap, OnApplicat
     const t = setTimeout(() => {
       this.timers.delete(name);
       if (Date.now() + 5 < next.getTime()) return this.arm(name); // woke early (long wait split)
-      this.evaluator
-        .evaluate(name, { tick: next, trigger: 'schedule' })
-        .catch((e: Error) => this.logger.error({ rule: name, err: e.message }, 'scheduled alert evaluation failed'))
-        .finally(() => this.arm(name));
+      void this.fire(name, next, 1).finally(() => this.arm(name));
     }, Math.max(0, wait));
     t.unref();
     this.timers.set(name, t);
+  }
+
+  /** Evaluate a tick, retrying a failed evaluation (the database was away…) a few times, as pg-boss would. */
+  private async fire(name: string, tick: Date, attempt: number): Promise<void> {
+    try {
+      await this.evaluator.evaluate(name, { tick, trigger: 'schedule' });
+    } catch (e) {
+      const retry = attempt < 4 && !this.stopping;
+      this.logger.error({ rule: name, tick: tick.toISOString(), attempt, err: (e as Error).message }, retry ? 'scheduled alert evaluation failed; retrying' : 'scheduled alert evaluation failed');
+      if (!retry) return;
+      await new Promise((r) => setTimeout(r, 5000 * attempt).unref());
+      if (!this.stopping) await this.fire(name, tick, attempt + 1);
+    }
   }
 }

@@ -18,7 +18,7 @@ export interface AlertsOptions {
   random?: () => number;
   /**
    * A claimed delivery is leased for its channel's timeout plus this margin; a
-   * process that dies mid-send leaves the lease to expire. Default 15 s.
+   * process that dies mid-send leaves the lease to expire. Default 5 s.
    */
   leaseMarginMs?: number;
   /** Deliveries claimed per worker pass. Default 8. */
@@ -44,7 +44,7 @@ export function resolveAlertsOptions(o: AlertsOptions = {}): ResolvedAlertsOptio
     backoffMaxMs: o.backoffMaxMs ?? 600_000,
     defaultTimeoutMs: o.defaultTimeoutMs ?? 10_000,
     random: o.random ?? Math.random,
-    leaseMarginMs: o.leaseMarginMs ?? 15_000,
+    leaseMarginMs: o.leaseMarginMs ?? 5_000,
     batchSize: o.batchSize ?? 8,
     scheduler: o.scheduler ?? 'pg-boss',
     cronMonitorIntervalSeconds: o.cronMonitorIntervalSeconds ?? 15,

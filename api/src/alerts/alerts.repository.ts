@@ -204,16 +204,18 @@ export class AlertsRepository {
   }
 
   /**
-   * Claim due deliveries for one attempt each: lease them (another replica skips
-   * a leased row), count the attempt, and open its attempt record. An attempt
+   * Claim due deliveries for one attempt each: lease them for their channel's
+   * lease (another replica skips a leased row), count the attempt, and open its
+   * attempt record. An attempt
    * left in flight by a process that died is marked interrupted.
    */
-  async claimDue(limit: number, leaseMs: number, onlyIds?: number[]): Promise<ClaimedDelivery[]> {
+  async claimDue(limit: number, lease: { defaultMs: number; byChannel: Record<string, number> }, onlyIds?: number[]): Promise<ClaimedDelivery[]> {
     return this.ds.transaction(async (m) => {
       // (A CTE, so the statement is a SELECT: TypeORM returns an UPDATE's rows with its row count.)
       const claimed: DeliveryRow[] = await m.query(
         `WITH claimed AS (UPDATE deliveries d
-            SET locked_until = clock_timestamp() + make_interval(secs => $2::double precision / 1000), attempts = d.attempts + 1, updated_at = clock_timestamp()
+            SET locked_until = clock_timestamp() + make_interval(secs => coalesce(($4::jsonb ->> d.channel)::double precision, $2::double precision) / 1000),
+                attempts = d.attempts + 1, updated_at = clock_timestamp()
           WHERE d.id IN (
                 SELECT id FROM deliveries
                  WHERE status = 'pending' AND next_attempt_at <= clock_timestamp()
@@ -224,7 +226,7 @@ export class AlertsRepository {
                  FOR UPDATE SKIP LOCKED)
           RETURNING ${DELIVERY_COLUMNS})
          SELECT * FROM claimed ORDER BY next_attempt_at, id`,
-        [limit, leaseMs, onlyIds ?? null],
+        [limit, lease.defaultMs, onlyIds ?? null, JSON.stringify(lease.byChannel)],
       );
       if (!claimed.length) return [];
       const ids = claimed.map((c) => c.id);

@@ -31,6 +31,7 @@ export class DeliveryWorkerService implements OnApplicationBootstrap, OnApplicat
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<number> | null = null;
   private again = false;
+  private failures = 0;
   private stopped = true;
 
   constructor(
@@ -81,14 +82,20 @@ export class DeliveryWorkerService implements OnApplicationBootstrap, OnApplicat
   private async loop(): Promise<void> {
     this.timer = null;
     if (this.stopped || this.running) return;
+    let failed = false;
     this.running = this.pass().catch((e: Error) => {
-      this.logger.error({ err: e.message }, 'alert delivery pass failed; retrying');
+      failed = true;
+      this.failures++;
+      // Log the first failure and then every tenth: a database outage should not flood the log.
+      if (this.failures === 1 || this.failures % 10 === 0) this.logger.error({ err: e.message, failures: this.failures }, 'alert delivery pass failed; retrying');
       return 0;
     });
     const n = await this.running;
     this.running = null;
+    if (!failed) this.failures = 0;
+    if (failed) this.schedule(Math.min(30_000, this.options.pollIntervalMs * 2 ** Math.min(this.failures, 10)));
     // A full batch or a nudge during the pass: go again at once.
-    this.schedule(n >= this.options.batchSize || this.again ? 0 : this.options.pollIntervalMs);
+    else this.schedule(n >= this.options.batchSize || this.again ? 0 : this.options.pollIntervalMs);
     this.again = false;
   }
 
@@ -104,13 +111,17 @@ export class DeliveryWorkerService implements OnApplicationBootstrap, OnApplicat
   }
 
   private async attemptDue(onlyIds?: number[], limit = this.options.batchSize): Promise<AttemptReport[]> {
-    const claimed = await this.repo.claimDue(limit, this.leaseMs(), onlyIds);
+    const claimed = await this.repo.claimDue(limit, this.lease(), onlyIds);
     return Promise.all(claimed.map((d) => this.attempt(d)));
   }
 
-  private leaseMs(): number {
-    const longest = Math.max(this.options.defaultTimeoutMs, ...this.config.channels.map((c) => c.timeout ?? 0));
-    return longest + this.options.leaseMarginMs;
+  /** How long a claimed delivery is leased: its channel's timeout plus a margin for rendering and recording. */
+  private lease(): { defaultMs: number; byChannel: Record<string, number> } {
+    const margin = this.options.leaseMarginMs;
+    return {
+      defaultMs: this.options.defaultTimeoutMs + margin,
+      byChannel: Object.fromEntries(this.config.channels.map((c) => [c.name, this.timeoutOf(c) + margin])),
+    };
   }
 
   private timeoutOf(channel: ChannelConfig): number {

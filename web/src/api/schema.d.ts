@@ -310,6 +310,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/alerts/channels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Chat channels: name, type and the webhook host (never the full URL) */
+        get: operations["AlertsController_channels"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Alert rules with their next scheduled run and last evaluation */
+        get: operations["AlertsController_rules"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Outbox deliveries, newest first, each with every attempt */
+        get: operations["AlertsController_deliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/channels/{name}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a test message to a channel now; the result says what the receiver answered */
+        post: operations["AlertsController_test"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -841,6 +909,120 @@ export interface components {
             events: components["schemas"]["TimelineEventDto"][];
             nextCursor: string | null;
         };
+        AlertChannelDto: {
+            /** @example sre */
+            name: string;
+            /** @enum {string} */
+            type: "slack" | "teams" | "googlechat" | "mattermost" | "discord" | "webhook";
+            /**
+             * @description scheme and host only: the webhook URL is a secret
+             * @example https://hooks.slack.com/…
+             */
+            url: string;
+            /** @description messages carry an X-Driftline-Signature (generic webhook with a secret) */
+            signed: boolean;
+            /** @description per-attempt timeout */
+            timeoutMs: number;
+            /** @description rules that post to this channel */
+            rules: string[];
+        };
+        AlertRuleEvaluationDto: {
+            /** Format: date-time */
+            tick: string;
+            /** Format: date-time */
+            evaluatedAt: string;
+            /** @enum {string} */
+            trigger: "schedule" | "manual";
+            /** @description messages it queued (each goes to every channel of the rule) */
+            messages: number;
+        };
+        AlertRuleDto: {
+            name: string;
+            environments: string[];
+            /** @example *\/15 * * * * */
+            schedule: string;
+            /** @example Europe/Berlin */
+            timezone: string;
+            /** @description drift younger than this is not announced */
+            graceMs: number;
+            /** @description persisting drift is repeated after this long (null: never) */
+            reminderMs: number | null;
+            notifyResolved: boolean;
+            /** @description one message per tick listing the state */
+            digest: boolean;
+            kinds: string[];
+            namespaces: string[];
+            driftTypes: string[];
+            channels: string[];
+            maxAttempts: number;
+            /**
+             * Format: date-time
+             * @description next scheduled evaluation
+             */
+            nextRunAt: string;
+            /**
+             * @description what fires the schedule in this process
+             * @enum {string}
+             */
+            scheduler: "pg-boss" | "in-process" | "off";
+            lastEvaluation: components["schemas"]["AlertRuleEvaluationDto"] | null;
+        };
+        DeliveryAttemptDto: {
+            attempt: number;
+            /** Format: date-time */
+            startedAt: string;
+            /** Format: date-time */
+            finishedAt: string | null;
+            latencyMs: number | null;
+            /** @description HTTP status; null when no response arrived */
+            statusCode: number | null;
+            error: string | null;
+            /** @description the receiver's Retry-After */
+            retryAfterMs: number | null;
+            /** @enum {string} */
+            outcome: "in-flight" | "sent" | "retry" | "dead" | "interrupted";
+        };
+        DeliveryDto: {
+            id: number;
+            channel: string;
+            channelType: string;
+            /** @description null for test messages */
+            rule: string | null;
+            /** @enum {string} */
+            kind: "drift" | "reminder" | "resolved" | "digest" | "test";
+            title: string;
+            environments: string[];
+            /** @enum {string} */
+            status: "pending" | "sent" | "dead";
+            attempts: number;
+            maxAttempts: number;
+            /** @description sent as the Idempotency-Key header on every attempt */
+            idempotencyKey: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            nextAttemptAt: string | null;
+            /** Format: date-time */
+            sentAt: string | null;
+            lastStatusCode: number | null;
+            lastError: string | null;
+            attemptLog: components["schemas"]["DeliveryAttemptDto"][];
+        };
+        DeliveryPageDto: {
+            items: components["schemas"]["DeliveryDto"][];
+            /** @description pass as `cursor` for the next (older) page */
+            nextCursor: string | null;
+        };
+        ChannelTestResultDto: {
+            channel: string;
+            type: string;
+            /** @description the receiver answered 2xx */
+            ok: boolean;
+            statusCode: number | null;
+            latencyMs: number;
+            error: string | null;
+            deliveryId: number;
+        };
     };
     responses: never;
     parameters: never;
@@ -1284,6 +1466,88 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    AlertsController_channels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertChannelDto"][];
+                };
+            };
+        };
+    };
+    AlertsController_rules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertRuleDto"][];
+                };
+            };
+        };
+    };
+    AlertsController_deliveries: {
+        parameters: {
+            query?: {
+                cursor?: unknown;
+                limit?: number;
+                status?: "pending" | "sent" | "dead";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryPageDto"];
+                };
+            };
+        };
+    };
+    AlertsController_test: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelTestResultDto"];
+                };
             };
         };
     };

@@ -64,18 +64,22 @@ export function hiddenCount(section: MessageSection, shown: number): number {
 }
 
 /**
- * The largest numbers of items per section (at most `max` each) for which
- * `fits(counts)` holds, reducing the section showing the most items first.
+ * How many items each section shows: the largest per-section cap (at most
+ * `max`) for which `fits(counts)` holds, found by binary search (rendering is
+ * the costly part), so every environment keeps a fair share of the space.
  */
 export function fitItemCounts(sections: MessageSection[], max: number, fits: (counts: number[]) => boolean): number[] {
-  const counts = sections.map((s) => Math.min(max, s.items.length));
-  while (!fits(counts)) {
-    let at = -1;
-    for (let i = 0; i < counts.length; i++) if (counts[i]! > 0 && (at < 0 || counts[i]! >= counts[at]!)) at = i;
-    if (at < 0) break; // nothing left to cut
-    counts[at]!--;
+  const withCap = (cap: number) => sections.map((s) => Math.min(cap, s.items.length));
+  const most = Math.min(max, Math.max(0, ...sections.map((s) => s.items.length)));
+  if (fits(withCap(most))) return withCap(most);
+  let lo = 0; // fits (or nothing fits: then 0 is the best there is)
+  let hi = most; // does not fit
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (fits(withCap(mid))) lo = mid;
+    else hi = mid;
   }
-  return counts;
+  return withCap(lo);
 }
 
 export const KIND_COLOR: Record<AlertMessage['kind'], string> = {

@@ -15,12 +15,14 @@ const ITEM_TEXT = 800;
 
 /** Markdown inline code cannot hold a backtick; swap it. */
 const code = (s: string) => '`' + s.replace(/`/g, "'") + '`';
+/** Attachment text supports @mentions: a value like "@channel" must not notify anyone. */
+const noMentions = (s: string) => s.replace(/@(?=[\w.-])/g, '@\u200b');
 
 function itemMarkdown(i: MessageItem, generatedAt: string): string {
   const lines = [`- **${STATE_LABEL[i.state]}** ${code(objectLabel(i))} — ${i.type}: ${i.summary}`];
   if (i.diff.length && i.state !== 'resolved') for (const d of i.diff) lines.push(`  - ${code(d)}`);
   lines.push(`  _${itemWhen(i, generatedAt)}_`);
-  return truncate(lines.join('\n'), ITEM_TEXT);
+  return truncate(noMentions(lines.join('\n')), ITEM_TEXT);
 }
 
 function attachment(m: AlertMessage, s: MessageSection, n: number) {
