@@ -121,6 +121,19 @@ describe('live recorder under faults', () => {
     });
   });
 
+  it('when writing falls behind, the watch pauses and resumes from its resourceVersion: nothing lost, no gap', async () => {
+    const { sim, name, service } = await setup({ kinds: ['ConfigMap'], options: { highWater: 3, flushIntervalMs: 300 } });
+    await service.startWatching();
+    await sim.waitForWatches(1);
+    const watchesBefore = sim.requests.filter((r) => r.verb === 'watch').length;
+    for (let i = 0; i < 60; i++) sim.apply(configMap(`burst-${String(i).padStart(2, '0')}`, { i: String(i) }));
+    await eventually(async () => expect(await currentNames(ds, name, 'ConfigMap')).toHaveLength(60));
+    expect((await revisions(ds, name)).map((r) => `${r.change} ${r.source}`)).toEqual(Array(60).fill('created watch'));
+    expect(sim.requests.filter((r) => r.verb === 'watch').length).toBeGreaterThan(watchesBefore + 1);
+    expect(sim.requests.filter((r) => r.verb === 'list').length).toBe(1);
+    expect(await gaps(ds, name)).toEqual([]);
+  });
+
   it('restarts a paged list whose continue token expired', async () => {
     let compacted = 0;
     let simRef!: SimCluster;

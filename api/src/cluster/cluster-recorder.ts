@@ -26,7 +26,7 @@ export interface RecorderOptions extends Omit<KindWatcherOptions, 'resyncMs'> {
 
 export const DEFAULT_RECORDER_OPTIONS: RecorderOptions = {
   ...DEFAULT_KIND_WATCHER_OPTIONS,
-  flushIntervalMs: 150,
+  flushIntervalMs: 100,
   maxBatch: 2000,
   heartbeatMs: 10_000,
   refreshMs: 60_000,

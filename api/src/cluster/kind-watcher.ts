@@ -15,7 +15,12 @@ export interface KindWatcherOptions {
   backoffMaxMs: number;
   /** Server-side watch timeout range in seconds (a random value per watch, as client-go does). */
   watchTimeoutSeconds: [number, number];
-  /** List pages wait while the writer holds this many unwritten revisions. */
+  /**
+   * Backpressure: list pages wait while the writer holds this many unwritten
+   * revisions; a watch pauses (closes, then resumes from its resourceVersion once
+   * the writer caught up) at twice as many, so memory stays bounded when the
+   * database is slow.
+   */
   highWater: number;
   requestTimeoutMs: number;
 }
@@ -25,7 +30,7 @@ export const DEFAULT_KIND_WATCHER_OPTIONS: Omit<KindWatcherOptions, 'resyncMs'> 
   backoffBaseMs: 500,
   backoffMaxMs: 30_000,
   watchTimeoutSeconds: [300, 600],
-  highWater: 10_000,
+  highWater: 4_000,
   requestTimeoutMs: 60_000,
 };
 
@@ -42,7 +47,7 @@ export interface KindWatcherContext {
 }
 
 type WatchOutcome =
-  | { outcome: 'expired' | 'resync' | 'stopped'; rv: string }
+  | { outcome: 'expired' | 'resync' | 'stopped' | 'paused'; rv: string }
   | { outcome: 'ended'; rv: string; durationMs: number; events: number }
   | { outcome: 'error'; rv: string; error: KubeApiError; since: Date };
 
@@ -172,7 +177,7 @@ export class KindWatcher {
     while (!this.stopped) {
       if (rv === null) {
         try {
-          this.setStatus('listing');
+          if (!this.gapOpen) this.setStatus('listing'); // while retrying after a failure the kind stays in 'error'
           const r = await this.list(first ? 'list' : 'relist');
           first = false;
           rv = r.resourceVersion;
@@ -201,6 +206,10 @@ export class KindWatcher {
           continue;
         case 'resync':
           rv = null;
+          continue;
+        case 'paused':
+          // The database is behind: let the writer catch up, then resume from rv (nothing is lost).
+          await this.ctx.writer.waitBelow(Math.ceil(o.highWater / 2));
           continue;
         case 'ended':
           // The server ended the watch (its timeout) or it was quiet for too long: resume from rv.
@@ -274,6 +283,7 @@ export class KindWatcher {
     let errorEvent: KubeApiError | null = null;
     let handle: OpenWatch | null = null;
     let discard = false;
+    let paused = false;
     let events = 0;
     const stopStream = () => {
       discard = true;
@@ -307,6 +317,10 @@ export class KindWatcher {
         this.status.lastEventAt = at;
         this.ctx.writer.eventSeen(at);
         this.pushStatusThrottled();
+        if (this.ctx.writer.pending >= 2 * o.highWater) {
+          paused = true;
+          stopStream();
+        }
       });
     } catch (e) {
       return { outcome: 'error', rv, error: asKubeError(e), since: new Date() };
@@ -337,6 +351,7 @@ export class KindWatcher {
       return ee.expired ? { outcome: 'expired', rv: latest } : { outcome: 'error', rv: latest, error: ee, since: new Date() };
     }
     if (this.resyncRequested) return { outcome: 'resync', rv: latest };
+    if (paused) return { outcome: 'paused', rv: latest };
     if (err) {
       const ke = asKubeError(err);
       if (ke.expired) return { outcome: 'expired', rv: latest };

@@ -65,6 +65,8 @@ export interface ClusterStatusPatch {
 
 type GapOp = { op: 'open'; group: string; kind: string; at: Date; reason: string } | { op: 'close'; group: string; kind: string; at: Date };
 
+const STORED_DOCS_REMEMBERED = 20_000;
+
 export class LeadershipLostError extends Error {
   constructor(cluster: string, holder: string | null) {
     super(`cluster "${cluster}": another replica (${holder ?? 'none'}) leads it now; this one stops recording`);
@@ -135,8 +137,11 @@ export class LiveWriter {
   private drainWaiters: (() => void)[] = [];
   private lostListeners: (() => void)[] = [];
   /** Totals since start, for summaries and the benchmark. */
-  readonly totals = { revisions: 0, batches: 0, failedFlushes: 0 };
+  readonly totals = { revisions: 0, batches: 0, failedFlushes: 0, documentRows: 0, currentRows: 0, otherRows: 0 };
   lastError: string | null = null;
+  private pendingCounts = { documentRows: 0, currentRows: 0, otherRows: 0 };
+  /** Hashes of documents committed recently (insertion-ordered, bounded): documents are never deleted, so these exist. */
+  private readonly stored = new Set<string>();
 
   private readonly flushIntervalMs: number;
   private readonly maxBatch: number;
@@ -173,7 +178,8 @@ export class LiveWriter {
   add(rev: PendingRevision, docs: [string, string][]): void {
     if (this.lost) return;
     this.revisions.push(rev);
-    for (const [h, j] of docs) this.docs.set(h, j);
+    // A document written a moment ago (the same managedFields meta for many objects, a value set back) need not be held or sent again.
+    for (const [h, j] of docs) if (!this.stored.has(h)) this.docs.set(h, j);
     if (this.revisions.length >= this.maxBatch) this.flushSoon(0);
     else this.schedule();
   }
@@ -302,6 +308,7 @@ export class LiveWriter {
     this.maxEventAt = null;
 
     let ids = new Map<string, number>();
+    const started = Date.now();
     try {
       if (revisions.length) await this.o.partitions.ensure(revisions.map((r) => r.observedAt));
       await this.o.ds.transaction(async (m) => {
@@ -337,6 +344,16 @@ export class LiveWriter {
     this.failures = 0;
     this.retryAt = 0;
     this.lastError = null;
+    const took = Date.now() - started;
+    if (took > 1000) this.o.logger.warn({ cluster: this.o.cluster, rows: revisions.length, ms: took }, 'a slow write of live changes');
+    for (const h of docs.keys()) this.stored.add(h);
+    if (this.stored.size > STORED_DOCS_REMEMBERED) {
+      const it = this.stored.values();
+      for (let n = this.stored.size - STORED_DOCS_REMEMBERED; n > 0; n--) this.stored.delete(it.next().value!);
+    }
+    this.totals.documentRows += this.pendingCounts.documentRows;
+    this.totals.currentRows += this.pendingCounts.currentRows;
+    this.totals.otherRows += this.pendingCounts.otherRows;
     if (!revisions.length) return;
     this.o.objectIds.remember(ids);
     this.totals.revisions += revisions.length;
@@ -381,8 +398,9 @@ export class LiveWriter {
     if (this.o.leaderId !== null && head[0]!.leader !== this.o.leaderId) throw new LeadershipLostError(this.o.cluster, head[0]!.leader);
     let chain = head[0]!.chain_head;
     let ids = new Map<string, number>();
+    const counts = { documentRows: 0, currentRows: 0, otherRows: 0 };
     if (revisions.length) {
-      await storeDocuments(m, docs);
+      counts.documentRows = await storeDocuments(m, docs);
       ids = await this.o.objectIds.resolve(
         m,
         revisions.map((r) => r.identity),
@@ -414,6 +432,7 @@ export class LiveWriter {
         else upserts.push([clusterId, id, r.uid, r.resourceVersion, r.documentHash, r.metaHash, r.observedAt]);
       }
       if (gone.length) await m.query(`DELETE FROM live_current WHERE cluster_id = $1 AND object_id = ANY($2::bigint[])`, [clusterId, gone]);
+      counts.currentRows = gone.length + upserts.length;
       await bulkInsert(m, 'live_current', [
         { name: 'cluster_id', type: 'bigint' }, { name: 'object_id', type: 'bigint' }, { name: 'uid', type: 'text' },
         { name: 'resource_version', type: 'text' }, { name: 'document_hash', type: 'text' }, { name: 'meta_hash', type: 'text' },
@@ -422,6 +441,7 @@ export class LiveWriter {
         `ON CONFLICT ON CONSTRAINT live_current_pk DO UPDATE SET uid = EXCLUDED.uid, resource_version = EXCLUDED.resource_version,
            document_hash = EXCLUDED.document_hash, meta_hash = EXCLUDED.meta_hash, observed_at = EXCLUDED.observed_at`);
     }
+    counts.otherRows = gaps.length + kinds.length;
     for (const g of gaps) {
       if (g.op === 'open') {
         await m.query(
@@ -469,7 +489,9 @@ export class LiveWriter {
       if (cluster.lastError !== undefined) add('last_error = ?', cluster.lastError);
       if (cluster.lastListAt !== undefined) add('last_list_at = ?', cluster.lastListAt);
       await m.query(`UPDATE clusters SET ${sets.join(', ')} WHERE id = $1`, params);
+      counts.otherRows++;
     }
+    this.pendingCounts = counts;
     return ids;
   }
 }
