@@ -9,13 +9,27 @@ export const NAV: { to: string; label: string; feature?: string }[] = [
   { to: '/alerts', label: 'Alerts', feature: 'alerts' },
 ];
 
+// Every page is its own chunk; ECharts and the diff viewer load only with the pages that use them.
 const routes: RouteRecordRaw[] = [
   { path: '/', redirect: '/environments' },
   { path: '/environments', component: () => import('./features/environments/EnvironmentsPage.vue'), meta: { title: 'Environments' } },
+  { path: '/timeline', component: () => import('./features/timeline/TimelineLandingPage.vue'), meta: { title: 'Timeline' } },
+  { path: '/environments/:env/timeline', component: () => import('./features/timeline/TimelinePage.vue'), meta: { title: 'Timeline' } },
+  { path: '/environments/:env/changes/live/:revisionId', component: () => import('./features/objects/LiveChangePage.vue'), meta: { title: 'Live change' } },
+  { path: '/environments/:env/compare', component: () => import('./features/compare/ComparePage.vue'), meta: { title: 'Compare' } },
+  { path: '/environments/:env/drift', component: () => import('./features/drift/DriftPage.vue'), meta: { title: 'Drift' } },
+  { path: '/drift', component: () => import('./features/drift/DriftLandingPage.vue'), meta: { title: 'Drift' } },
+  { path: '/commits/:sha', component: () => import('./features/commits/CommitPage.vue'), meta: { title: 'Commit' } },
+  { path: '/objects/:id', component: () => import('./features/objects/ObjectHistoryPage.vue'), meta: { title: 'Object history' } },
   { path: '/:pathMatch(.*)*', component: () => import('./features/NotFoundPage.vue'), meta: { title: 'Not found' } },
 ];
 
-export const router = createRouter({ history: createWebHistory(), routes });
+export const router = createRouter({
+  history: createWebHistory(),
+  routes,
+  scrollBehavior: (to, from, saved) => (saved ?? (to.path !== from.path ? { top: 0 } : undefined)),
+});
 router.afterEach((to) => {
-  document.title = to.meta.title ? `${String(to.meta.title)} · Driftline` : 'Driftline';
+  const env = typeof to.params.env === 'string' ? ` · ${to.params.env}` : '';
+  document.title = to.meta.title ? `${String(to.meta.title)}${env} · Driftline` : 'Driftline';
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bucketStep, bucketize } from './bucket';
+import { bucketStep, bucketize, thinPoints } from './bucket';
 
 describe('bucketing', () => {
   it('picks a round step for the window', () => {
@@ -21,5 +21,14 @@ describe('bucketing', () => {
     const b = bucketize(items, ['git', 'live', 'drift'], (i) => i.lane, (i) => i.t, at(0.5), at(15), 5 * 60_000);
     expect(b.starts).toEqual([at(0), at(5), at(10)]);
     expect(b.counts).toEqual({ git: [1, 0, 0], live: [2, 0, 0], drift: [0, 0, 1] });
+  });
+});
+
+describe('thinning points for drawing', () => {
+  it('keeps the first point per column inside the window', () => {
+    const times = [100, 99, 95, 50, 49, 10, -5];
+    expect(thinPoints(times, 0, 100, 10)).toEqual([0, 1, 3, 4, 5]);
+    expect(thinPoints(times, 0, 100, 1000)).toEqual([0]);
+    expect(thinPoints([], 0, 1, 1)).toEqual([]);
   });
 });

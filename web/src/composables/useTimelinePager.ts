@@ -1,0 +1,112 @@
+import { computed, ref, shallowRef, watch, type Ref } from 'vue';
+import { api, unwrap } from '../api/client';
+import type { components } from '../api/schema';
+import type { AsyncStatus } from './useAsync';
+import { includesNow, within, type TimeRange } from '../lib/timeRange';
+import { filtersToApi, sameFilters, type TimelineFilters } from '../lib/timelineQuery';
+import { mergeNewest, type TimelineEvent } from '../lib/events';
+import { useEventStream } from './useEventStream';
+
+type Counts = components['schemas']['LaneCountsDto'];
+
+/** Events per request: the API's maximum, so a busy 24 h window (10,000 events) arrives in one page. */
+export const PAGE_SIZE = 10_000;
+
+/**
+ * Timeline events of an environment for the window and filters in the URL, newest first; older
+ * pages on request (nextCursor); new events streamed in while the window includes now. A window
+ * inside the one already loaded in full is served without a request (zooming in).
+ */
+export function useTimelinePager(env: Ref<string>, range: Ref<TimeRange>, filters: Ref<TimelineFilters>) {
+  const state = ref<AsyncStatus>('idle');
+  const error = ref<string | null>(null);
+  const events = shallowRef<TimelineEvent[]>([]);
+  const counts = ref<Counts>({ git: 0, live: 0, drift: 0 });
+  const nextCursor = ref<string | null>(null);
+  const loadingMore = ref(false);
+  /** The window the loaded events cover (contains the URL's window). */
+  const extent = ref<{ from: string; to: string } | null>(null);
+  let loaded: { env: string; filters: TimelineFilters } | null = null;
+  let seq = 0;
+
+  async function fetchPage(cursor: string | null) {
+    const r = await api.GET('/api/v1/environments/{env}/timeline', {
+      params: { path: { env: env.value }, query: { from: extent.value!.from, to: extent.value!.to, limit: PAGE_SIZE, ...(cursor ? { cursor } : {}), ...filtersToApi(filters.value) } as never },
+    });
+    return unwrap(r);
+  }
+
+  async function load() {
+    const mine = ++seq;
+    const r = range.value;
+    if (loaded && loaded.env === env.value && sameFilters(loaded.filters, filters.value) && extent.value && !nextCursor.value && within(r, extent.value) && state.value === 'done') return;
+    state.value = 'loading';
+    error.value = null;
+    extent.value = { from: r.from, to: r.to };
+    try {
+      const page = await fetchPage(null);
+      if (mine !== seq) return;
+      performance.mark('timeline-data');
+      events.value = page.events;
+      counts.value = page.counts;
+      nextCursor.value = page.nextCursor;
+      loaded = { env: env.value, filters: { ...filters.value, lanes: [...filters.value.lanes] } };
+      state.value = 'done';
+    } catch (e) {
+      if (mine !== seq) return;
+      error.value = (e as Error).message;
+      state.value = 'error';
+    }
+  }
+
+  async function loadMore() {
+    if (!nextCursor.value || loadingMore.value) return;
+    loadingMore.value = true;
+    const mine = seq;
+    try {
+      const page = await fetchPage(nextCursor.value);
+      if (mine !== seq) return;
+      events.value = [...events.value, ...page.events];
+      nextCursor.value = page.nextCursor;
+    } catch (e) {
+      error.value = (e as Error).message;
+    } finally {
+      loadingMore.value = false;
+    }
+  }
+
+  function reload() {
+    loaded = null;
+    return load();
+  }
+
+  watch([env, range, filters], load, { immediate: true, deep: true });
+
+  // Live: stream new events while the window reaches now.
+  const live = computed(() => state.value === 'done' && includesNow(range.value, Date.now()));
+  const streamUrl = computed(() => {
+    if (!live.value) return null;
+    const q = new URLSearchParams(filtersToApi(filters.value)).toString();
+    return `/api/v1/environments/${encodeURIComponent(env.value)}/timeline/stream${q ? `?${q}` : ''}`;
+  });
+  let pending: TimelineEvent[] = [];
+  let flush: ReturnType<typeof setTimeout> | null = null;
+  const { status: streamStatus } = useEventStream<TimelineEvent>(streamUrl, (e) => {
+    pending.push(e);
+    // Batch bursts (an apply touching 50 objects) into one update.
+    flush ??= setTimeout(() => {
+      const batch = pending;
+      pending = [];
+      flush = null;
+      const merged = mergeNewest(events.value, batch);
+      if (merged === events.value) return;
+      const c = { ...counts.value };
+      for (const x of batch) c[x.lane as keyof Counts] += 1;
+      counts.value = c;
+      events.value = merged;
+      if (extent.value && batch.some((x) => x.at > extent.value!.to)) extent.value = { from: extent.value.from, to: merged[0]!.at };
+    }, 150);
+  });
+
+  return { state, error, events, counts, nextCursor, loadingMore, extent, live, streamStatus, loadMore, reload };
+}
