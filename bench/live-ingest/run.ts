@@ -24,12 +24,12 @@ import { createRequire } from 'node:module';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+// This file's own path (node runs it directly, as an ES module; import.meta would not type-check as CommonJS).
+const ROOT = resolve(dirname(resolve(process.argv[1]!)), '..', '..');
 const DIST = join(ROOT, 'api', 'dist', 'api', 'src');
-const require = createRequire(import.meta.url);
+const require = createRequire(join(ROOT, 'package.json'));
 const TARGETS = { eventsPerSecond: 2000, p95LagSeconds: 1, peakRssMiB: 500 };
 
 interface Options {

@@ -13,10 +13,10 @@
  */
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const require = createRequire(import.meta.url);
+// This file's own path (node runs it directly, as an ES module; import.meta would not type-check as CommonJS).
+const ROOT = resolve(dirname(resolve(process.argv[1]!)), '..', '..');
+const require = createRequire(join(ROOT, 'package.json'));
 const { SimCluster } = require(join(ROOT, 'api', 'dist', 'api', 'src', 'cluster', 'sim', 'index.js'));
 
 type Msg =
