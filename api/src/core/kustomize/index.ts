@@ -1,0 +1,6 @@
+export { renderKustomization, KUSTOMIZATION_FILE_NAMES } from './render';
+export { findKustomizeEntryPoints, type KustomizeEntryPoint } from './entrypoints';
+export { createMemoryFs } from './memoryfs';
+export { contentHashSuffix } from './hash';
+export { loadKustomizeYaml } from './yaml';
+export type { KustomizeFs, KustomizeProblem, KustomizeProblemCode, RenderOptions, RenderResult } from './types';

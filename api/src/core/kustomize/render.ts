@@ -1,0 +1,687 @@
+import { loadYamlDocuments, YamlLoadError } from '../manifests';
+import { addGenerated, generate, readGeneratorOptions, stringMap, type GeneratorContext } from './generators';
+import { contentHashSuffix } from './hash';
+import { fixNameReferences } from './nameref';
+import { applySmpByIdentity, applyTargetedPatch, parsePatchText, readPatchOptions, type ParsedPatch } from './patches';
+import { basename, isWithin, joinPath, looksRemote, normalizePath } from './paths';
+import { applyReplacements } from './replacements';
+import {
+  currentId,
+  groupOfApiVersion,
+  idString,
+  isObj,
+  kindOf,
+  metadataOf,
+  nameOf,
+  newRes,
+  sameId,
+  setName,
+  storePrevious,
+  str,
+  type Obj,
+  type Res,
+} from './resource';
+import { compileTarget } from './selector';
+import { sortResources, type SortOptions } from './sort';
+import {
+  applyAnnotations,
+  applyCommonLabels,
+  applyImages,
+  applyLabels,
+  applyNamespace,
+  applyPrefixSuffix,
+  applyReplicas,
+  finalizeMetadata,
+  type ImageRule,
+  type LabelsEntry,
+} from './transformers';
+import type { KustomizeFs, KustomizeProblem, KustomizeProblemCode, RenderOptions, RenderResult } from './types';
+import { loadKustomizeYaml } from './yaml';
+import type { FieldSpec } from './fieldspec';
+
+export const KUSTOMIZATION_FILE_NAMES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'] as const;
+
+const KNOWN_FIELDS = new Set([
+  'apiVersion',
+  'kind',
+  'metadata',
+  'resources',
+  'bases',
+  'components',
+  'namespace',
+  'namePrefix',
+  'nameSuffix',
+  'commonLabels',
+  'labels',
+  'commonAnnotations',
+  'images',
+  'imageTags',
+  'replicas',
+  'patches',
+  'patchesStrategicMerge',
+  'patchesJson6902',
+  'configMapGenerator',
+  'secretGenerator',
+  'generatorOptions',
+  'replacements',
+  'sortOptions',
+  // Known to kustomize, reported as unsupported below.
+  'crds',
+  'openapi',
+  'configurations',
+  'helmCharts',
+  'helmGlobals',
+  'helmChartInflationGenerator',
+  'generators',
+  'transformers',
+  'validators',
+  'vars',
+  'buildMetadata',
+]);
+
+const UNSUPPORTED: Record<string, string> = {
+  crds: 'crds (OpenAPI schemas of custom resources for name references and merge keys) are not supported by the built-in renderer; custom resources are rendered without them',
+  openapi: 'openapi (a custom schema for strategic merge patches) is not supported by the built-in renderer; the built-in Kubernetes merge keys are used',
+  configurations: 'configurations (custom transformer field specs) are not supported by the built-in renderer; the built-in field specs are used',
+  helmCharts: 'helmCharts are not rendered by the built-in renderer (it runs no helm); the chart objects are missing from the result',
+  helmGlobals: 'helmGlobals are not supported (helmCharts are not rendered)',
+  helmChartInflationGenerator: 'helmChartInflationGenerator is not rendered by the built-in renderer (it runs no helm)',
+  generators: 'generator plugins are not run by the built-in renderer; their objects are missing from the result',
+  transformers: 'transformer plugins are not run by the built-in renderer; their changes are missing from the result',
+  validators: 'validator plugins are not run by the built-in renderer',
+  vars: 'vars (deprecated in kustomize) are not substituted by the built-in renderer; $(VAR) references stay as written. Use replacements',
+  buildMetadata: 'buildMetadata (origin and managed-by annotations) is not added by the built-in renderer',
+};
+
+interface Kustomization {
+  dir: string;
+  file: string;
+  raw: Obj;
+  kind: 'Kustomization' | 'Component';
+}
+
+const DEFAULT_MAX_FILE_BYTES = 4 * 1024 * 1024;
+
+class Renderer {
+  readonly problems: KustomizeProblem[] = [];
+  readonly files = new Set<string>();
+  private readonly restrict: boolean;
+  private readonly maxBytes: number;
+
+  constructor(
+    private readonly fs: KustomizeFs,
+    private readonly opts: RenderOptions,
+  ) {
+    this.restrict = (opts.loadRestrictions ?? 'rootOnly') === 'rootOnly';
+    this.maxBytes = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  }
+
+  problem(file: string, field: string, message: string, code: KustomizeProblemCode): void {
+    this.problems.push({ file, field, message, code });
+  }
+
+  /** Reads a file, recording it (present or not) in the dependency closure. */
+  read(path: string): Buffer | null {
+    this.files.add(path);
+    return this.fs.read(path);
+  }
+
+  /** The kustomization in `dir`; 'missing' when there is none, null when it is unreadable. */
+  loadKustomization(dir: string): Kustomization | 'missing' | null {
+    const found: Array<{ file: string; content: Buffer }> = [];
+    for (const name of KUSTOMIZATION_FILE_NAMES) {
+      const file = joinPath(dir, name)!;
+      const content = this.fs.read(file);
+      if (content !== null) found.push({ file, content });
+    }
+    if (found.length === 0) {
+      for (const name of KUSTOMIZATION_FILE_NAMES) this.files.add(joinPath(dir, name)!);
+      return 'missing';
+    }
+    const { file, content } = found[0]!;
+    this.files.add(file);
+    if (found.length > 1) {
+      this.problem(file, '', `found several kustomization files in ${dir || '.'} (${found.map((f) => basename(f.file)).join(', ')}); kustomize refuses this, using ${basename(file)}`, 'conflict');
+    }
+    let docs: unknown[];
+    try {
+      // Kustomization files are read with kubectl's YAML rules (sigs.k8s.io/yaml), unlike resources.
+      docs = loadYamlDocuments(content.toString('utf8')).documents.filter((d) => d !== null && d !== undefined);
+    } catch (e) {
+      this.problem(file, '', `not valid YAML: ${e instanceof YamlLoadError ? e.message : String(e)}`, 'invalid');
+      return null;
+    }
+    if (docs.length > 1) this.problem(file, '', 'a kustomization file must hold one YAML document; using the first', 'invalid');
+    const raw = docs[0] ?? {};
+    if (!isObj(raw)) {
+      this.problem(file, '', 'a kustomization must be a map', 'invalid');
+      return null;
+    }
+    const kind = raw.kind ?? 'Kustomization';
+    if (kind !== 'Kustomization' && kind !== 'Component') {
+      this.problem(file, 'kind', `kind must be Kustomization or Component, not ${JSON.stringify(kind)}`, 'invalid');
+      return null;
+    }
+    for (const key of Object.keys(raw)) {
+      if (!KNOWN_FIELDS.has(key)) this.problem(file, key, `unknown kustomization field ${JSON.stringify(key)} (kustomize refuses it); ignored`, 'invalid');
+    }
+    return { dir, file, raw, kind };
+  }
+
+  // ---------------------------------------------------------------- fields
+
+  strings(k: Kustomization, field: string): Array<{ value: string; field: string }> {
+    const v = k.raw[field];
+    if (v === undefined || v === null) return [];
+    if (!Array.isArray(v)) {
+      this.problem(k.file, field, 'must be a list of strings', 'invalid');
+      return [];
+    }
+    const out: Array<{ value: string; field: string }> = [];
+    v.forEach((s, i) => {
+      if (typeof s === 'string') out.push({ value: s, field: `${field}[${i}]` });
+      else this.problem(k.file, `${field}[${i}]`, 'must be a string', 'invalid');
+    });
+    return out;
+  }
+
+  maps(k: Kustomization, field: string): Array<{ value: Obj; field: string }> {
+    const v = k.raw[field];
+    if (v === undefined || v === null) return [];
+    if (!Array.isArray(v)) {
+      this.problem(k.file, field, 'must be a list', 'invalid');
+      return [];
+    }
+    const out: Array<{ value: Obj; field: string }> = [];
+    v.forEach((m, i) => {
+      if (isObj(m)) out.push({ value: m, field: `${field}[${i}]` });
+      else this.problem(k.file, `${field}[${i}]`, 'must be a map', 'invalid');
+    });
+    return out;
+  }
+
+  string(k: Kustomization, field: string): string {
+    const v = k.raw[field];
+    if (v === undefined || v === null) return '';
+    if (typeof v !== 'string') {
+      this.problem(k.file, field, 'must be a string', 'invalid');
+      return '';
+    }
+    return v;
+  }
+
+  stringMap(k: Kustomization, field: string): Record<string, string> {
+    return stringMap(k.raw[field], field, { problem: (f, m) => this.problem(k.file, f, m, 'invalid') }) ?? {};
+  }
+
+  /** A file named in a kustomization: inside the repository, inside the kustomization root unless restrictions are off. */
+  readRelative(k: Kustomization, rel: string, field: string): Buffer | null {
+    const path = joinPath(k.dir, rel);
+    if (path === null) {
+      if (looksRemote(rel)) this.problem(k.file, field, `${rel} is a remote file; the built-in renderer reads only the repository`, 'remote');
+      else this.problem(k.file, field, `${rel} is outside the repository`, 'not-found');
+      return null;
+    }
+    if (this.restrict && !isWithin(path, k.dir)) {
+      this.problem(
+        k.file,
+        field,
+        `${rel} is not in or below the kustomization directory ${k.dir || '.'} (kustomize's default load restrictions; Flux renders with them off)`,
+        'restricted',
+      );
+      return null;
+    }
+    const content = this.read(path);
+    if (content === null) {
+      if (looksRemote(rel)) this.problem(k.file, field, `${rel} is a remote file; the built-in renderer reads only the repository`, 'remote');
+      else this.problem(k.file, field, this.fs.isDir(path) ? `${rel} is a directory, not a file` : `${rel} does not exist`, 'not-found');
+      return null;
+    }
+    if (content.length > this.maxBytes) {
+      this.problem(k.file, field, `${rel} is ${content.length} bytes, over the ${this.maxBytes} byte limit`, 'invalid');
+      return null;
+    }
+    return content;
+  }
+
+  // ------------------------------------------------------------ accumulate
+
+  accumulate(k: Kustomization, stack: string[], ra: Res[]): Res[] {
+    if (stack.includes(k.dir)) {
+      this.problem(k.file, '', `cycle: ${[...stack, k.dir].map((d) => d || '.').join(' -> ')}`, 'cycle');
+      return ra;
+    }
+    stack.push(k.dir);
+    try {
+      for (const key of Object.keys(UNSUPPORTED)) {
+        const v = k.raw[key];
+        if (v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0) && !(isObj(v) && Object.keys(v).length === 0)) {
+          this.problem(k.file, key, UNSUPPORTED[key]!, 'unsupported');
+        }
+      }
+      for (const e of [...this.strings(k, 'resources'), ...this.strings(k, 'bases')]) this.addResource(k, e.value, e.field, ra, stack);
+      for (const e of this.strings(k, 'components')) this.addComponent(k, e.value, e.field, ra, stack);
+      this.runGenerators(k, ra);
+      this.runTransformers(k, ra);
+    } finally {
+      stack.pop();
+    }
+    return ra;
+  }
+
+  append(ra: Res[], r: Res, file: string, field: string): void {
+    const id = currentId(r);
+    if (ra.some((x) => sameId(currentId(x), id))) {
+      this.problem(file, field, `${idString(id)} is defined more than once (kustomize refuses duplicate objects); the later one is dropped`, 'conflict');
+      return;
+    }
+    ra.push(r);
+  }
+
+  addResource(k: Kustomization, entry: string, field: string, ra: Res[], stack: string[]): void {
+    const path = joinPath(k.dir, entry);
+    if (path === null || (!this.fs.isDir(path) && this.fs.read(path) === null)) {
+      if (path !== null) this.files.add(path);
+      if (looksRemote(entry)) {
+        this.problem(k.file, field, `${entry} is a remote resource; the built-in renderer reads only the repository, so its objects are missing`, 'remote');
+      } else {
+        this.problem(k.file, field, path === null ? `${entry} is outside the repository` : `${entry} does not exist`, 'not-found');
+      }
+      return;
+    }
+    if (this.fs.isDir(path)) {
+      const sub = this.loadKustomization(path);
+      if (sub === 'missing') {
+        this.problem(k.file, field, `${entry} is a directory without a kustomization file (kustomization.yaml, kustomization.yml or Kustomization)`, 'not-found');
+        return;
+      }
+      if (sub === null) return;
+      if (sub.kind === 'Component') {
+        this.problem(k.file, field, `${entry} is a Component; list it under components, not ${field.replace(/\[.*$/, '')}`, 'invalid');
+        return;
+      }
+      const subList = this.accumulate(sub, stack, []);
+      for (const r of subList) this.append(ra, r, k.file, field);
+      return;
+    }
+    const content = this.readRelative(k, entry, field);
+    if (content === null) return;
+    for (const r of this.parseResources(path, content, k, field)) this.append(ra, r, k.file, field);
+  }
+
+  parseResources(path: string, content: Buffer, k: Kustomization | null, field: string): Res[] {
+    const file = k?.file ?? path;
+    let docs: unknown[];
+    try {
+      docs = loadKustomizeYaml(content.toString('utf8'));
+    } catch (e) {
+      this.problem(path, '', `not valid YAML: ${e instanceof YamlLoadError ? e.message : String(e)}`, 'invalid');
+      return [];
+    }
+    const out: Res[] = [];
+    const add = (doc: unknown, where: string) => {
+      if (!isObj(doc)) {
+        this.problem(path, where, 'is not an object (a YAML map)', 'invalid');
+        return;
+      }
+      const apiVersion = str(doc.apiVersion);
+      const kind = str(doc.kind);
+      if (!kind) {
+        this.problem(path, where, 'has no kind', 'invalid');
+        return;
+      }
+      if (groupOfApiVersion(apiVersion) === 'kustomize.config.k8s.io') {
+        this.problem(file, field, `${path} is a kustomization file, not a resource; list its directory instead`, 'invalid');
+        return;
+      }
+      const md = doc.metadata;
+      if (!isObj(md) || typeof md.name !== 'string' || md.name === '') {
+        this.problem(path, where, `${kind} has no metadata.name`, 'invalid');
+        return;
+      }
+      out.push(newRes(doc, path));
+    };
+    docs.forEach((doc, i) => {
+      if (doc === null || doc === undefined) return;
+      const where = docs.length > 1 ? `document ${i + 1}` : '';
+      if (isObj(doc) && Array.isArray(doc.items) && typeof doc.kind === 'string' && doc.kind.endsWith('List') && !(isObj(doc.metadata) && doc.metadata.name)) {
+        doc.items.forEach((item, j) => add(item, `${where ? `${where}, ` : ''}items[${j}]`));
+        return;
+      }
+      add(doc, where);
+    });
+    return out;
+  }
+
+  addComponent(k: Kustomization, entry: string, field: string, ra: Res[], stack: string[]): void {
+    const path = joinPath(k.dir, entry);
+    if (path === null || !this.fs.isDir(path)) {
+      if (path !== null) this.files.add(path);
+      if (looksRemote(entry)) this.problem(k.file, field, `${entry} is a remote component; the built-in renderer reads only the repository`, 'remote');
+      else this.problem(k.file, field, `${entry} is not a directory in the repository`, 'not-found');
+      return;
+    }
+    const sub = this.loadKustomization(path);
+    if (sub === 'missing') {
+      this.problem(k.file, field, `${entry} has no kustomization file`, 'not-found');
+      return;
+    }
+    if (sub === null) return;
+    if (sub.kind !== 'Component') {
+      this.problem(k.file, field, `${entry} is a Kustomization, not a Component (kind: Component); list it under resources`, 'invalid');
+      return;
+    }
+    // A component works on what its parent has accumulated so far.
+    this.accumulate(sub, stack, ra);
+  }
+
+  // ------------------------------------------------------------ generators
+
+  runGenerators(k: Kustomization, ra: Res[]): void {
+    const ctx: GeneratorContext = {
+      file: k.file,
+      readFile: (rel, field) => this.readRelative(k, rel, field),
+      problem: (field, message, code = 'invalid') => this.problem(k.file, field, message, code),
+    };
+    const global = readGeneratorOptions(k.raw.generatorOptions, 'generatorOptions', ctx);
+    for (const [field, kind] of [
+      ['configMapGenerator', 'ConfigMap'],
+      ['secretGenerator', 'Secret'],
+    ] as const) {
+      for (const e of this.maps(k, field)) {
+        const g = generate(kind, e.value, e.field, global, ctx);
+        if (g) addGenerated(ra, g, ctx);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------- transformers
+
+  runTransformers(k: Kustomization, ra: Res[]): void {
+    const patchCtx = (field: string) => ({
+      problem: (f: string, message: string, code: KustomizeProblemCode = 'invalid') => this.problem(k.file, f || field, message, code),
+    });
+
+    // patchesStrategicMerge (deprecated): file paths or inline YAML.
+    for (const e of this.strings(k, 'patchesStrategicMerge')) {
+      const text = this.patchText(k, e.value, e.field);
+      if (text === null) continue;
+      const parsed = parsePatchText(text);
+      if (typeof parsed === 'string' || parsed.type !== 'smp') {
+        this.problem(k.file, e.field, typeof parsed === 'string' ? parsed : 'patchesStrategicMerge entries must be strategic merge patches, not JSON patches', 'invalid');
+        continue;
+      }
+      for (const doc of parsed.docs) applySmpByIdentity(ra, doc, e.field, patchCtx(e.field));
+    }
+
+    for (const e of this.maps(k, 'patches')) {
+      const { value } = e;
+      for (const key of Object.keys(value)) {
+        if (!['path', 'patch', 'target', 'options'].includes(key)) this.problem(k.file, `${e.field}.${key}`, `unknown field ${JSON.stringify(key)}`, 'invalid');
+      }
+      const parsed = this.loadPatch(k, value, e.field);
+      if (parsed === null) continue;
+      const options = readPatchOptions(value.options, `${e.field}.options`, patchCtx(e.field));
+      if (value.target === undefined || value.target === null) {
+        if (parsed.type === 'json') {
+          this.problem(k.file, e.field, 'a JSON 6902 patch needs a target', 'invalid');
+          continue;
+        }
+        for (const doc of parsed.docs) applySmpByIdentity(ra, doc, e.field, patchCtx(e.field));
+        continue;
+      }
+      const target = compileTarget(value.target);
+      if (typeof target === 'string') {
+        this.problem(k.file, `${e.field}.target`, target, 'invalid');
+        continue;
+      }
+      applyTargetedPatch(ra, parsed, target, options, e.field, patchCtx(e.field));
+    }
+
+    const namespace = this.string(k, 'namespace');
+    if (namespace) applyNamespace(ra, namespace);
+    const prefix = this.string(k, 'namePrefix');
+    if (prefix) applyPrefixSuffix(ra, prefix, '');
+    const suffix = this.string(k, 'nameSuffix');
+    if (suffix) applyPrefixSuffix(ra, '', suffix);
+
+    for (const e of this.maps(k, 'labels')) {
+      const entry = this.labelsEntry(k, e.value, e.field);
+      if (entry) applyLabels(ra, entry);
+    }
+    const commonLabels = this.stringMap(k, 'commonLabels');
+    if (Object.keys(commonLabels).length > 0) applyCommonLabels(ra, commonLabels);
+    const commonAnnotations = this.stringMap(k, 'commonAnnotations');
+    if (Object.keys(commonAnnotations).length > 0) applyAnnotations(ra, commonAnnotations);
+
+    for (const e of this.maps(k, 'patchesJson6902')) {
+      const { value } = e;
+      const parsed = this.loadPatch(k, value, e.field);
+      if (parsed === null) continue;
+      if (parsed.type !== 'json') {
+        this.problem(k.file, e.field, 'patchesJson6902 entries must be JSON 6902 patches (a list of operations)', 'invalid');
+        continue;
+      }
+      const target = compileTarget(value.target);
+      if (typeof target === 'string') {
+        this.problem(k.file, `${e.field}.target`, target, 'invalid');
+        continue;
+      }
+      applyTargetedPatch(ra, parsed, target, { allowNameChange: false, allowKindChange: false }, e.field, patchCtx(e.field));
+    }
+
+    for (const e of this.maps(k, 'replicas')) {
+      const { name, count } = e.value;
+      if (typeof name !== 'string' || name === '' || typeof count !== 'number' || !Number.isInteger(count)) {
+        this.problem(k.file, e.field, 'needs a name and an integer count', 'invalid');
+        continue;
+      }
+      if (!applyReplicas(ra, name, count)) {
+        this.problem(k.file, e.field, `no Deployment, ReplicaSet, StatefulSet or ReplicationController named ${name}`, 'not-applied');
+      }
+    }
+
+    const images: ImageRule[] = [];
+    for (const e of [...this.maps(k, 'images'), ...this.maps(k, 'imageTags')]) {
+      const rule = this.imageRule(k, e.value, e.field);
+      if (rule) images.push(rule);
+    }
+    if (images.length > 0) applyImages(ra, images);
+
+    const replacements = k.raw.replacements;
+    if (replacements !== undefined && replacements !== null) {
+      applyReplacements(ra, replacements, {
+        file: k.file,
+        readFile: (rel, field) => this.readRelative(k, rel, field),
+        problem: (field, message, code = 'invalid') => this.problem(k.file, field, message, code),
+      });
+    }
+  }
+
+  patchText(k: Kustomization, entry: string, field: string): string | null {
+    // A path when such a file exists (or the entry has no line break and looks like a path), else inline YAML.
+    const path = joinPath(k.dir, entry);
+    if (path !== null && !entry.includes('\n') && (this.fs.read(path) !== null || !/[:{]/.test(entry))) {
+      const buf = this.readRelative(k, entry, field);
+      return buf === null ? null : buf.toString('utf8');
+    }
+    return entry;
+  }
+
+  loadPatch(k: Kustomization, value: Obj, field: string): ParsedPatch | null {
+    const hasPath = value.path !== undefined && value.path !== null;
+    const hasPatch = value.patch !== undefined && value.patch !== null;
+    if (hasPath === hasPatch) {
+      this.problem(k.file, field, hasPath ? 'set either path or patch, not both' : 'needs a path or an inline patch', 'invalid');
+      return null;
+    }
+    let text: string;
+    if (hasPath) {
+      if (typeof value.path !== 'string') {
+        this.problem(k.file, `${field}.path`, 'must be a string', 'invalid');
+        return null;
+      }
+      const buf = this.readRelative(k, value.path, `${field}.path`);
+      if (buf === null) return null;
+      text = buf.toString('utf8');
+    } else {
+      if (typeof value.patch !== 'string') {
+        this.problem(k.file, `${field}.patch`, 'must be a string (use a YAML block scalar: patch: |-)', 'invalid');
+        return null;
+      }
+      text = value.patch;
+    }
+    const parsed = parsePatchText(text);
+    if (typeof parsed === 'string') {
+      this.problem(k.file, hasPath ? `${field}.path` : `${field}.patch`, parsed, 'invalid');
+      return null;
+    }
+    return parsed;
+  }
+
+  labelsEntry(k: Kustomization, v: Obj, field: string): LabelsEntry | null {
+    for (const key of Object.keys(v)) {
+      if (!['pairs', 'includeSelectors', 'includeTemplates', 'fields'].includes(key)) this.problem(k.file, `${field}.${key}`, `unknown field ${JSON.stringify(key)}`, 'invalid');
+    }
+    const pairs = stringMap(v.pairs, `${field}.pairs`, { problem: (f, m) => this.problem(k.file, f, m, 'invalid') }) ?? {};
+    const fields: FieldSpec[] = [];
+    if (Array.isArray(v.fields)) {
+      v.fields.forEach((f, i) => {
+        if (!isObj(f) || typeof f.path !== 'string') {
+          this.problem(k.file, `${field}.fields[${i}]`, 'needs a path', 'invalid');
+          return;
+        }
+        fields.push({
+          path: f.path,
+          create: f.create === true,
+          ...(typeof f.kind === 'string' ? { kind: f.kind } : {}),
+          ...(typeof f.group === 'string' ? { group: f.group } : {}),
+          ...(typeof f.version === 'string' ? { version: f.version } : {}),
+        });
+      });
+    }
+    return { pairs, includeSelectors: v.includeSelectors === true, includeTemplates: v.includeTemplates === true, fields };
+  }
+
+  imageRule(k: Kustomization, v: Obj, field: string): ImageRule | null {
+    const rule: ImageRule = { name: '' };
+    for (const [key, val] of Object.entries(v)) {
+      if (!['name', 'newName', 'newTag', 'digest'].includes(key)) {
+        this.problem(k.file, `${field}.${key}`, `unknown field ${JSON.stringify(key)}`, 'invalid');
+        continue;
+      }
+      if (typeof val !== 'string') {
+        this.problem(k.file, `${field}.${key}`, `must be a string${typeof val === 'number' ? ' (quote it: 1.10 is the number 1.1 in YAML)' : ''}`, 'invalid');
+        return null;
+      }
+      rule[key as keyof ImageRule] = val;
+    }
+    if (!rule.name) {
+      this.problem(k.file, field, 'needs a name', 'invalid');
+      return null;
+    }
+    return rule;
+  }
+
+  // -------------------------------------------------------------- Flux mode
+
+  /** What Flux renders for a path without a kustomization: every manifest below it (sub-kustomizations as directories). */
+  generateFromDir(dir: string, stack: string[]): Res[] {
+    const ra: Res[] = [];
+    const walk = (d: string) => {
+      const names = (this.fs.list(d) ?? []).slice().sort();
+      for (const name of names) {
+        const path = joinPath(d, name)!;
+        if (this.fs.isDir(path)) {
+          if (name.startsWith('.')) continue;
+          const sub = this.loadKustomization(path);
+          if (sub === 'missing') walk(path);
+          else if (sub !== null && sub.kind === 'Kustomization') for (const r of this.accumulate(sub, stack, [])) this.append(ra, r, path, '');
+          continue;
+        }
+        if (!/\.(ya?ml|json)$/i.test(name)) continue;
+        const content = this.read(path);
+        if (content === null || content.length > this.maxBytes) continue;
+        let docs: unknown[];
+        try {
+          docs = loadKustomizeYaml(content.toString('utf8'));
+        } catch {
+          continue;
+        }
+        const manifests = docs.some(
+          (doc) => isObj(doc) && typeof doc.apiVersion === 'string' && typeof doc.kind === 'string' && groupOfApiVersion(doc.apiVersion) !== 'kustomize.config.k8s.io',
+        );
+        if (manifests) for (const r of this.parseResources(path, content, null, '')) this.append(ra, r, path, '');
+      }
+    };
+    walk(dir);
+    return ra;
+  }
+
+  // ---------------------------------------------------------------- finish
+
+  finish(ra: Res[], sort: SortOptions): Record<string, unknown>[] {
+    for (const r of ra) {
+      const kind = kindOf(r);
+      if (r.needsHash && (kind === 'ConfigMap' || kind === 'Secret')) {
+        const suffix = contentHashSuffix(r.obj);
+        storePrevious(r);
+        setName(r, `${nameOf(r)}-${suffix}`);
+      }
+    }
+    const nameProblems: Array<{ file: string; message: string }> = [];
+    fixNameReferences(ra, nameProblems);
+    for (const p of nameProblems) this.problem(p.file, '', p.message, 'conflict');
+    const kept = finalizeMetadata(ra);
+    return sortResources(kept, sort).map((r) => r.obj);
+  }
+
+  sortOptions(k: Kustomization | null): SortOptions {
+    const raw = k?.raw.sortOptions;
+    if (raw === undefined || raw === null) return { order: 'legacy' };
+    if (!isObj(raw) || (raw.order !== 'legacy' && raw.order !== 'fifo')) {
+      this.problem(k!.file, 'sortOptions', 'order must be legacy or fifo', 'invalid');
+      return { order: 'legacy' };
+    }
+    const legacy = isObj(raw.legacySortOptions) ? raw.legacySortOptions : {};
+    const list = (v: unknown) => (Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string') : undefined);
+    return { order: raw.order, orderFirst: list(legacy.orderFirst), orderLast: list(legacy.orderLast) };
+  }
+}
+
+/**
+ * Renders the kustomization in `entryDir` like `kustomize build` (v5): the
+ * objects, every file the result depends on, and the problems met. It never
+ * throws; a feature it cannot render is a problem, and the rest is rendered.
+ */
+export function renderKustomization(entryDir: string, fs: KustomizeFs, opts: RenderOptions = {}): RenderResult {
+  const r = new Renderer(fs, opts);
+  let objects: Record<string, unknown>[] = [];
+  const dir = normalizePath(entryDir);
+  try {
+    if (dir === null) {
+      r.problem(entryDir, '', 'the entry directory is outside the repository', 'not-found');
+    } else {
+      const k = r.loadKustomization(dir);
+      if (k === 'missing') {
+        if (opts.missingKustomization === 'generate' && fs.isDir(dir)) {
+          objects = r.finish(r.generateFromDir(dir, []), { order: 'legacy' });
+        } else {
+          r.problem(dir, '', fs.isDir(dir) ? `no kustomization file in ${dir || '.'}` : `${dir || '.'} is not a directory`, 'not-found');
+        }
+      } else if (k !== null) {
+        if (k.kind === 'Component') {
+          r.problem(k.file, 'kind', 'a Component cannot be built on its own; include it from a Kustomization', 'invalid');
+        } else {
+          const ra = r.accumulate(k, [], []);
+          objects = r.finish(ra, r.sortOptions(k));
+        }
+      }
+    }
+  } catch (e) {
+    // Safety net: hostile input must never take the caller down.
+    r.problem(entryDir, '', `internal error while rendering: ${e instanceof Error ? e.message : String(e)}`, 'invalid');
+    objects = [];
+  }
+  return { objects, files: [...r.files].sort(), problems: r.problems };
+}
