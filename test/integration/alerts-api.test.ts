@@ -5,7 +5,7 @@ import { ChatReceiver } from '../support/chat-receivers';
 import { alertsOptions } from '../../api/src/alerts/alerts.options';
 import { AlertEvaluatorService } from '../../api/src/alerts/alert-evaluator.service';
 import { DeliveryWorkerService } from '../../api/src/alerts/delivery-worker.service';
-import { at, scenario, Scenario } from './alerts-scenario';
+import { at, scenario, Scenario, json } from './alerts-scenario';
 
 /** The alerts API: channels (never their URLs), rules with their next run, deliveries with attempts, test messages. */
 describe('alerts API', () => {
@@ -58,7 +58,7 @@ describe('alerts API', () => {
   });
 
   it('lists rules with their next run in their time zone', async () => {
-    const rules = await (await app.get('/api/v1/alerts/rules')).json();
+    const rules = await json(app.get('/api/v1/alerts/rules'));
     expect(rules).toMatchObject([
       { name: 'prod-drift', schedule: '*/15 * * * *', timezone: 'Europe/Berlin', graceMs: 300_000, reminderMs: 14_400_000, notifyResolved: true, digest: false, channels: ['sre', 'audit'], maxAttempts: 8, nextRunAt: at(45).toISOString(), scheduler: 'off', lastEvaluation: null },
       // 09:00 in UTC (the default zone) on the next weekday after Monday 2026-06-01 10:40.
@@ -69,17 +69,17 @@ describe('alerts API', () => {
   it('sends a test message and says what the receiver answered', async () => {
     const res = await app.get('/api/v1/alerts/channels/audit/test', { method: 'POST' });
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body = await json(res);
     expect(body).toMatchObject({ channel: 'audit', type: 'webhook', ok: true, statusCode: 200, error: null });
     expect(hook.requests).toHaveLength(1);
     expect(hook.problems).toEqual([]);
     expect(hook.requests[0]!.body).toMatchObject({ v: 1, type: 'driftline.alert', kind: 'test' });
     broken.reply({ status: 401, body: '{"message": "Invalid Webhook Token"}' });
-    const failed = await (await app.get('/api/v1/alerts/channels/gone/test', { method: 'POST' })).json();
+    const failed = await json(app.get('/api/v1/alerts/channels/gone/test', { method: 'POST' }));
     expect(failed).toMatchObject({ channel: 'gone', ok: false, statusCode: 401, error: 'HTTP 401: {"message": "Invalid Webhook Token"}' });
     const missing = await app.get('/api/v1/alerts/channels/nope/test', { method: 'POST' });
     expect(missing.status).toBe(404);
-    expect(await missing.json()).toMatchObject({ code: 'channel.not_found' });
+    expect(await json(missing)).toMatchObject({ code: 'channel.not_found' });
   });
 
   it('lists deliveries by status, newest first, with every attempt, page by page', async () => {
@@ -95,7 +95,7 @@ describe('alerts API', () => {
     await new Promise((res) => setTimeout(res, 100));
     await worker.deliverNow(d.deliveries); // second and last attempt: dead
 
-    const dead = await (await app.get('/api/v1/alerts/deliveries?status=dead')).json();
+    const dead = await json(app.get('/api/v1/alerts/deliveries?status=dead'));
     expect(dead.items.map((x: { channel: string; kind: string }) => [x.channel, x.kind])).toEqual([
       ['gone', 'digest'],
       ['gone', 'test'],
@@ -105,7 +105,7 @@ describe('alerts API', () => {
       [500, 'retry'],
       [500, 'dead'],
     ]);
-    const pending = await (await app.get('/api/v1/alerts/deliveries?status=pending')).json();
+    const pending = await json(app.get('/api/v1/alerts/deliveries?status=pending'));
     expect(pending.items).toHaveLength(1);
     expect(pending.items[0]).toMatchObject({ channel: 'sre', kind: 'drift', title: 'Drift in prod: 1 new', attempts: 1, lastStatusCode: 500 });
     expect(pending.items[0].nextAttemptAt).not.toBeNull();
@@ -114,7 +114,7 @@ describe('alerts API', () => {
     const seen: number[] = [];
     let cursor: string | null = null;
     do {
-      const page: { items: { id: number }[]; nextCursor: string | null } = await (await app.get(`/api/v1/alerts/deliveries?limit=2${cursor ? `&cursor=${cursor}` : ''}`)).json();
+      const page: { items: { id: number }[]; nextCursor: string | null } = await json(app.get(`/api/v1/alerts/deliveries?limit=2${cursor ? `&cursor=${cursor}` : ''}`));
       seen.push(...page.items.map((x) => x.id));
       cursor = page.nextCursor;
     } while (cursor);
@@ -123,12 +123,12 @@ describe('alerts API', () => {
     expect((await app.get('/api/v1/alerts/deliveries?status=lost')).status).toBe(400);
     expect((await app.get('/api/v1/alerts/deliveries?cursor=garbage')).status).toBe(400);
 
-    const rules = await (await app.get('/api/v1/alerts/rules')).json();
+    const rules = await json(app.get('/api/v1/alerts/rules'));
     expect(rules[0].lastEvaluation).toEqual({ tick: at(45).toISOString(), evaluatedAt: at(40).toISOString(), trigger: 'schedule', messages: 1 });
   });
 
   it('documents the alerts API in OpenAPI', async () => {
-    const doc = await (await app.get('/api/docs-json')).json();
+    const doc = await json(app.get('/api/docs-json'));
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/v1/alerts/channels', '/api/v1/alerts/rules', '/api/v1/alerts/deliveries', '/api/v1/alerts/channels/{name}/test']));
     expect(doc.components.schemas.DeliveryDto.properties.attemptLog).toBeDefined();
   });

@@ -8,7 +8,7 @@ import { ChatReceiver } from '../support/chat-receivers';
 import { GitRepoBuilder } from '../support/git-repo-builder';
 import { alertsOptions } from '../../api/src/alerts/alerts.options';
 import { AlertEvaluatorService } from '../../api/src/alerts/alert-evaluator.service';
-import { deployment, scenario, Scenario } from './alerts-scenario';
+import { deployment, scenario, Scenario, json } from './alerts-scenario';
 
 /**
  * Schedules across replicas: every replica registers the same pg-boss cron
@@ -59,7 +59,7 @@ describe('alert schedules across replicas', () => {
     };
     const a = await replica();
     const b = await replica();
-    for (const x of [a, b]) expect((await (await x.get('/api/v1/alerts/rules')).json())[0]).toMatchObject({ name: 'every-minute', scheduler: 'pg-boss' });
+    for (const x of [a, b]) expect((await json(x.get('/api/v1/alerts/rules')))[0]).toMatchObject({ name: 'every-minute', scheduler: 'pg-boss' });
 
     // pg-boss sends the occurrence of the current minute at once, then one per minute.
     await hook.waitForRequests(1, 20_000);
@@ -89,7 +89,7 @@ describe('alert schedules across replicas', () => {
     }));
     const app = await startTestServer({ databaseUrl: db.url, config: s.raw, features: [alertsOptions({ scheduler: 'in-process', pollIntervalMs: 50 })] });
     servers.push(app);
-    expect((await (await app.get('/api/v1/alerts/rules')).json())[0]).toMatchObject({ scheduler: 'in-process' });
+    expect((await json(app.get('/api/v1/alerts/rules')))[0]).toMatchObject({ scheduler: 'in-process' });
     await hook.waitForRequests(3, 10_000);
     const ticks = (await ticksOf(db, 'every-2s')).map((t) => t.tick.getTime());
     expect(ticks.every((t, i) => t % 2000 === 0 && (i === 0 || t - ticks[i - 1]! === 2000))).toBe(true);
@@ -111,12 +111,12 @@ describe('alert schedules across replicas', () => {
     });
     servers.push(app);
     expect(app.db.kind).toBe('embedded');
-    expect((await (await app.get('/api/v1/alerts/rules')).json())[0]).toMatchObject({ scheduler: 'pg-boss' });
+    expect((await json(app.get('/api/v1/alerts/rules')))[0]).toMatchObject({ scheduler: 'pg-boss' });
     await hook.waitForRequests(1, 30_000);
     await new Promise((r) => setTimeout(r, 2000));
     expect(hook.messages).toHaveLength(1);
     expect(hook.requests[0]!.body).toMatchObject({ v: 1, kind: 'digest', rule: 'every-minute', sections: [{ environment: 'prod' }] });
-    const page = await (await app.get('/api/v1/alerts/deliveries')).json();
+    const page = await json(app.get('/api/v1/alerts/deliveries'));
     expect(page.items).toMatchObject([{ status: 'sent', attempts: 1, kind: 'digest' }]);
   }, 90_000);
 });

@@ -9,7 +9,7 @@ import { startTestServer, TestServer } from '../support/app';
 import { ChatReceiver } from '../support/chat-receivers';
 import { DRIFTLINE_BIN, ROOT, runCli } from '../support/cli';
 import { alertsOptions } from '../../api/src/alerts/alerts.options';
-import { scenario, Scenario } from './alerts-scenario';
+import { scenario, Scenario, json } from './alerts-scenario';
 
 /**
  * No message is lost when a process dies: the evaluation commits its messages
@@ -108,7 +108,7 @@ describe('alerts across a restart', () => {
     expect(slow.requests[0]!.idempotencyKey).toBe(slow.requests[1]!.idempotencyKey);
     expect(slow.messages).toHaveLength(1); // the receiver that dropped nothing saw one message
     await new Promise((res) => setTimeout(res, 300));
-    const page = await (await app.get('/api/v1/alerts/deliveries')).json();
+    const page = await json(app.get('/api/v1/alerts/deliveries'));
     expect(page.items[0]).toMatchObject({ channel: 'slow', status: 'sent', attempts: 2 });
     expect(page.items[0].attemptLog.map((a: { outcome: string }) => a.outcome)).toEqual(['interrupted', 'sent']);
   });

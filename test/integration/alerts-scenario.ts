@@ -125,3 +125,8 @@ export function alertServices(ds: DataSource, config: Scenario['config'], option
   const alerts = new AlertsService(ds, repo, evaluator, worker, config);
   return { repo, engine, evaluator, worker, alerts };
 }
+
+/** A response's JSON, typed loosely for assertions. */
+export async function json(res: Response | Promise<Response>): Promise<any> {
+  return (await res).json();
+}

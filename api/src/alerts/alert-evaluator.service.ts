@@ -161,7 +161,7 @@ export class AlertEvaluatorService {
       resolved: p.resolved.length,
       message: cfg.digest ? ('digest' as const) : p.kind,
     }));
-    await this.repo.finishEvaluation(m, evaluationId, { environments }, messages.length);
+    await this.repo.finishEvaluation(m, evaluationId, { v: 1, environments }, messages.length);
     return {
       rule: rule.name,
       tick: tick.toISOString(),

@@ -124,6 +124,7 @@ export class AlertSchedulerService implements OnApplicationBootstrap, OnApplicat
       return;
     }
     const tick = tickAtOrBefore(this.evaluator.rule(name).config, new Date(job.createdOn));
+    this.logger.debug({ job: job.id, rule: name, tick: tick.toISOString() }, 'alert tick received');
     await this.evaluator.evaluate(name, { tick, trigger: 'schedule' });
   }
 

@@ -154,7 +154,7 @@ export class DeliveryWorkerService implements OnApplicationBootstrap, OnApplicat
       outcome = 'retry';
       delayMs = retryDelayMs(d.attempts, { baseMs: this.options.backoffBaseMs, maxMs: this.options.backoffMaxMs, random: this.options.random }, result.retryAfterMs);
     }
-    const error = outcome === 'dead' && verdict !== 'permanent' && result.error ? `${result.error} (gave up after ${d.attempts} attempts)` : result.error;
+    const error = outcome === 'dead' && verdict !== 'permanent' && d.attempts > 1 && result.error ? `${result.error} (gave up after ${d.attempts} attempts)` : result.error;
     const record: AttemptOutcome = { deliveryId: d.id, attemptId: d.attempt_id, statusCode: result.statusCode, latencyMs: result.latencyMs, error, retryAfterMs: result.retryAfterMs, outcome, delayMs };
     await this.repo.recordAttempt(record);
     const log = { delivery: d.id, channel: d.channel, type: d.channel_type, attempt: d.attempts, status: result.statusCode, latencyMs: result.latencyMs, outcome, delayMs, error };

@@ -144,10 +144,17 @@ export function formatTime(iso: string): string {
   return iso.slice(0, 16).replace('T', ' ') + ' UTC';
 }
 
+/** What is wrong with an object, after its name: the diff lines say the rest of a modification. */
+export function itemHeadline(i: MessageItem): string {
+  if (i.state === 'resolved') return `was ${i.type}`;
+  if (i.type === 'modified' && i.diff.length) return 'modified';
+  return `${i.type}: ${i.summary}`;
+}
+
 /** One line saying since when and by whom (or what resolved it). */
 export function itemWhen(i: MessageItem, generatedAt: string): string {
   if (i.state === 'resolved') {
-    return `resolved${i.resolvedAt ? ` ${formatTime(i.resolvedAt)}` : ''}${i.resolvedBy ? ` by ${i.resolvedBy}` : ''} (drifted since ${formatTime(i.since)})`;
+    return `resolved${i.resolvedAt ? ` ${formatTime(i.resolvedAt)}` : ''}${i.resolvedBy ? ` by ${i.resolvedBy}` : ''}; drifted since ${formatTime(i.since)}`;
   }
   return `since ${formatTime(i.since)} (${formatAge(i.since, generatedAt)})${i.cause ? ` · by ${i.cause}` : ''}`;
 }

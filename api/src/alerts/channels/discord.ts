@@ -1,4 +1,4 @@
-import { AlertMessage, describeCounts, itemWhen, MessageItem, MessageSection, objectLabel, STATE_LABEL } from '../message';
+import { AlertMessage, describeCounts, itemHeadline, itemWhen, MessageItem, MessageSection, objectLabel, STATE_LABEL } from '../message';
 import { andMore, charLength, ChatChannel, fitItemCounts, hiddenCount, KIND_COLOR, truncate } from './channel';
 
 /**
@@ -15,7 +15,7 @@ const ITEM_TEXT = 700;
 const code = (s: string) => '`' + s.replace(/`/g, "'") + '`';
 
 function itemMarkdown(i: MessageItem, generatedAt: string): string {
-  const lines = [`**${STATE_LABEL[i.state]}** ${code(objectLabel(i))} — ${i.type}: ${i.summary}`];
+  const lines = [`**${STATE_LABEL[i.state]}** ${code(objectLabel(i))} — ${itemHeadline(i)}`];
   if (i.diff.length && i.state !== 'resolved') lines.push('```\n' + i.diff.join('\n').replace(/```/g, "'''") + '\n```');
   lines.push(`*${itemWhen(i, generatedAt)}*`);
   return truncate(lines.join('\n'), ITEM_TEXT);
@@ -28,7 +28,7 @@ function embed(m: AlertMessage, s: MessageSection, n: number): Embed {
   const more = hiddenCount(s, n);
   if (more > 0) lines.push(`*${andMore(more, more === 1 ? 'object' : 'objects')}*`);
   const e: Embed = {
-    title: truncate(`${s.environment}: ${m.title}`, DISCORD_LIMITS.title),
+    title: truncate(`Environment ${s.environment}`, DISCORD_LIMITS.title),
     description: truncate(lines.join('\n\n') || 'Nothing drifted.', DISCORD_LIMITS.description),
     color: parseInt(KIND_COLOR[m.kind].slice(1), 16),
     fields: [

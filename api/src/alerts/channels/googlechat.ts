@@ -1,4 +1,4 @@
-import { AlertMessage, describeCounts, itemWhen, MessageItem, MessageSection, objectLabel, STATE_LABEL } from '../message';
+import { AlertMessage, describeCounts, itemHeadline, itemWhen, MessageItem, MessageSection, objectLabel, STATE_LABEL } from '../message';
 import { andMore, byteLength, ChatChannel, fitItemCounts, hiddenCount, truncate } from './channel';
 
 /**
@@ -19,7 +19,7 @@ export function escapeHtml(s: string): string {
 type Widget = Record<string, unknown>;
 
 function itemWidget(i: MessageItem, generatedAt: string): Widget {
-  const lines = [`<b>${STATE_LABEL[i.state]}</b> ${escapeHtml(objectLabel(i))} — ${escapeHtml(i.type)}: ${escapeHtml(i.summary)}`];
+  const lines = [`<b>${STATE_LABEL[i.state]}</b> ${escapeHtml(objectLabel(i))} — ${escapeHtml(itemHeadline(i))}`];
   if (i.diff.length && i.state !== 'resolved') lines.push(...i.diff.map((d) => `<font color="#555555">${escapeHtml(d)}</font>`));
   lines.push(`<i>${escapeHtml(itemWhen(i, generatedAt))}</i>`);
   return { textParagraph: { text: truncate(lines.join('<br>'), ITEM_TEXT) } };

@@ -1,4 +1,4 @@
-import { AlertMessage, describeCounts, itemWhen, MessageItem, MessageSection, objectLabel, STATE_LABEL } from '../message';
+import { AlertMessage, describeCounts, itemHeadline, itemWhen, MessageItem, MessageSection, objectLabel, STATE_LABEL } from '../message';
 import { andMore, charLength, ChatChannel, fitItemCounts, hiddenCount, KIND_COLOR, truncate } from './channel';
 
 /**
@@ -19,7 +19,7 @@ const code = (s: string) => '`' + s.replace(/`/g, "'") + '`';
 const noMentions = (s: string) => s.replace(/@(?=[\w.-])/g, '@\u200b');
 
 function itemMarkdown(i: MessageItem, generatedAt: string): string {
-  const lines = [`- **${STATE_LABEL[i.state]}** ${code(objectLabel(i))} — ${i.type}: ${i.summary}`];
+  const lines = [`- **${STATE_LABEL[i.state]}** ${code(objectLabel(i))} — ${itemHeadline(i)}`];
   if (i.diff.length && i.state !== 'resolved') for (const d of i.diff) lines.push(`  - ${code(d)}`);
   lines.push(`  _${itemWhen(i, generatedAt)}_`);
   return truncate(noMentions(lines.join('\n')), ITEM_TEXT);

@@ -1,4 +1,4 @@
-import { AlertMessage, describeCounts, itemWhen, MessageItem, MessageSection, objectLabel, STATE_LABEL } from '../message';
+import { AlertMessage, describeCounts, itemHeadline, itemWhen, MessageItem, MessageSection, objectLabel, STATE_LABEL } from '../message';
 import { andMore, ChatChannel, fitItemCounts, hiddenCount, truncate } from './channel';
 
 /**
@@ -20,7 +20,7 @@ export function escapeMrkdwn(s: string): string {
 }
 
 function itemText(i: MessageItem, generatedAt: string): string {
-  const lines = [`*${STATE_LABEL[i.state]}* \`${escapeMrkdwn(objectLabel(i))}\` — ${i.type}: ${escapeMrkdwn(i.summary)}`];
+  const lines = [`*${STATE_LABEL[i.state]}* \`${escapeMrkdwn(objectLabel(i))}\` — ${escapeMrkdwn(itemHeadline(i))}`];
   if (i.diff.length && i.state !== 'resolved') lines.push('```' + escapeMrkdwn(i.diff.join('\n')) + '```');
   lines.push(`_${escapeMrkdwn(itemWhen(i, generatedAt))}_`);
   return truncate(lines.join('\n'), ITEM_TEXT);

@@ -1,4 +1,4 @@
-import { AlertMessage, describeCounts, itemWhen, MessageItem, MessageSection, objectLabel, STATE_LABEL } from '../message';
+import { AlertMessage, describeCounts, itemHeadline, itemWhen, MessageItem, MessageSection, objectLabel, STATE_LABEL } from '../message';
 import { andMore, byteLength, ChatChannel, fitItemCounts, hiddenCount, truncate } from './channel';
 
 /**
@@ -19,7 +19,7 @@ type Element = Record<string, unknown>;
 const text = (t: string, extra: Element = {}): Element => ({ type: 'TextBlock', text: t, wrap: true, ...extra });
 
 function itemContainer(i: MessageItem, generatedAt: string): Element {
-  const items: Element[] = [text(truncate(`**${STATE_LABEL[i.state]}** ${objectLabel(i)} — ${i.type}: ${i.summary}`, ITEM_TEXT))];
+  const items: Element[] = [text(truncate(`**${STATE_LABEL[i.state]}** ${objectLabel(i)} — ${itemHeadline(i)}`, ITEM_TEXT))];
   if (i.diff.length && i.state !== 'resolved') items.push(text(truncate(i.diff.join('\n\n'), ITEM_TEXT), { fontType: 'Monospace', size: 'Small', spacing: 'None' }));
   items.push(text(itemWhen(i, generatedAt), { isSubtle: true, size: 'Small', spacing: 'None' }));
   return { type: 'Container', separator: true, items };
