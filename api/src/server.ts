@@ -20,7 +20,7 @@ import { GitIndexService } from './git/git-index.service';
 import { sensitiveRulesFrom } from './config/sensitive';
 
 /** Pages the web app shows (each backed by an API in this build). */
-export const DEFAULT_FEATURES = ['timeline', 'drift', 'alerts'];
+export const DEFAULT_FEATURES = ['timeline', 'drift', 'alerts', 'reports'];
 
 export interface ServeOptions {
   configPath?: string;

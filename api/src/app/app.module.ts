@@ -11,6 +11,7 @@ import { DriftModule } from '../drift/drift.module';
 import { ClusterModule } from '../cluster/cluster.module';
 import { TimelineModule } from '../timeline/timeline.module';
 import { AlertsModule } from '../alerts/alerts.module';
+import { ReportsModule } from '../reports/reports.module';
 import type { RuntimeInfo } from '../runtime-info';
 
 export interface AppContext {
@@ -66,6 +67,7 @@ export class AppModule {
         ClusterModule,
         TimelineModule,
         AlertsModule,
+        ReportsModule,
         ...((ctx.features ?? []) as DynamicModule[]),
       ],
       controllers: [SystemController],

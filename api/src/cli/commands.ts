@@ -6,6 +6,7 @@ import { printJson } from './output';
 import { registerDriftCommands } from '../drift/drift.cli';
 import { registerAlertCommands } from '../alerts/alerts.cli';
 import { registerClusterCommands } from '../cluster/cluster.cli';
+import { registerReportCommands } from '../reports/reports.cli';
 
 export interface CliContext {
   env: ConfigEnv;
@@ -26,6 +27,7 @@ export function registerCommands(program: Command, ctx: CliContext, withConfig: 
   registerDriftCommands(program, ctx, withConfig);
   registerAlertCommands(program, ctx, withConfig);
   registerClusterCommands(program, ctx, withConfig);
+  registerReportCommands(program, ctx, withConfig);
   withConfig(program.command('index'))
     .description('index the Git history of the configured repositories (incremental; safe to kill and rerun)')
     .option('-r, --repository <name>', 'only this repository')

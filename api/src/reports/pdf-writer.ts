@@ -1,0 +1,397 @@
+import { Writable } from 'node:stream';
+import { once } from 'node:events';
+import PDFDocument from 'pdfkit';
+import { describeTrigger } from './csv';
+import type { FileSink, ReportHeader, ReportWriter, Section } from './writers';
+import type { ChainSegment, DriftRecord, GapRecord, GitChangeRecord, OutOfBandRecord, ReportManifest, ReportRecord } from './report.types';
+
+/** The Info dictionary key holding the manifest (base64 of its JSON), for `report verify`. */
+export const PDF_MANIFEST_KEY = 'DriftlineManifest';
+
+const A4 = { width: 595.28, height: 841.89 };
+const M = { top: 56, bottom: 56, left: 50, right: 50 };
+const WIDTH = A4.width - M.left - M.right;
+const BOTTOM = A4.height - M.bottom;
+const MAX_DIFF_LINES = 40;
+
+const C = {
+  ink: '#1f2328',
+  muted: '#59636e',
+  heading: '#0b3d6b',
+  added: '#1a7f37',
+  removed: '#cf222e',
+  hunk: '#8250df',
+  warn: '#9a6700',
+  rule: '#d0d7de',
+};
+
+/** The standard PDF fonts speak WinAnsi: keep Latin-1 and common punctuation, replace the rest. */
+function pdfText(s: string): string {
+  return s.replace(/[^\x20-\x7e\xa0-\xff\u2013\u2014\u2018\u2019\u201c\u201d\u2022\u2026\u20ac]/g, (ch) => (ch === '\t' ? '  ' : ch === '\u2192' ? '->' : '?'));
+}
+
+/** Cut to a character budget (the fonts are close enough to fixed width for a budget to hold). */
+function fit(s: string, chars: number): string {
+  const t = pdfText(s);
+  return t.length > chars ? t.slice(0, chars - 1) + '\u2026' : t;
+}
+
+export function formatDuration(seconds: number | null): string {
+  if (seconds === null) return '-';
+  if (seconds === 0) return '0s';
+  if (seconds < 1) return `${Math.round(seconds * 1000)} ms`;
+  const s = Math.round(seconds);
+  const d = Math.floor(s / 86400);
+  const h = Math.floor((s % 86400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  const parts: string[] = [];
+  if (d) parts.push(`${d}d`);
+  if (h) parts.push(`${h}h`);
+  if (m) parts.push(`${m}m`);
+  if (sec || !parts.length) parts.push(`${sec}s`);
+  return parts.slice(0, 3).join(' ');
+}
+
+const when = (iso: string | null) => (iso ? iso.replace('T', ' ').replace(/\.000Z$/, 'Z').replace(/Z$/, ' UTC') : '-');
+const objectName = (o: { kind: string; namespace: string; name: string }) => `${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}`;
+
+const SECTION_TITLES: Record<Section, string> = {
+  git: 'Git changes',
+  'out-of-band': 'Out-of-band changes',
+  drift: 'Drift intervals',
+  gap: 'Gaps in live recording',
+};
+
+/**
+ * PDF through pdfkit, streamed page by page (no page buffering, so any size
+ * fits in memory): a cover with scope and generation time, summary tables, one
+ * section per record with its diff, an integrity page, and a page number on
+ * every page. The manifest also goes into the document Info dictionary.
+ */
+export class PdfReportWriter implements ReportWriter {
+  readonly diffs = true;
+  private readonly doc: PDFKit.PDFDocument;
+  private readonly pipe: Writable;
+  private page = 0;
+  private n = 0;
+  private footer = '';
+  private multiEnv = false;
+  private inSection = false;
+
+  constructor(private readonly sink: FileSink) {
+    this.doc = new PDFDocument({ size: 'A4', margins: M, autoFirstPage: false, bufferPages: false, compress: true, info: { Title: 'Driftline audit report', Creator: 'Driftline', Producer: 'Driftline (pdfkit)' } });
+    this.pipe = new Writable({
+      highWaterMark: 1 << 20,
+      write: (chunk: Buffer, _enc, cb) => {
+        this.sink.write(chunk).then(() => cb(), cb);
+      },
+    });
+    this.doc.pipe(this.pipe);
+    this.doc.on('pageAdded', () => this.onPage());
+  }
+
+  private onPage(): void {
+    this.page++;
+    const d = this.doc;
+    const bottom = d.page.margins.bottom;
+    d.page.margins.bottom = 0;
+    d.font('Helvetica').fontSize(7).fillColor(C.muted);
+    d.text(fit(this.footer, 110), M.left, A4.height - 36, { lineBreak: false, width: WIDTH - 60 });
+    d.text(`Page ${this.page}`, M.left + WIDTH - 60, A4.height - 36, { lineBreak: false, width: 60, align: 'right' });
+    d.page.margins.bottom = bottom;
+    d.fillColor(C.ink);
+    d.x = M.left;
+    d.y = M.top;
+  }
+
+  /** Let the file catch up when pdfkit got ahead of it (pdfkit itself never waits). */
+  private async drain(): Promise<void> {
+    while (this.doc.readableLength > 4 << 20 || this.pipe.writableLength > 4 << 20) {
+      await once(this.pipe, 'drain').catch(() => undefined);
+      if (this.doc.readableLength > 4 << 20) await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  private need(height: number): void {
+    if (this.doc.y + height > BOTTOM) this.doc.addPage();
+  }
+
+  private line(text: string, o: { font?: string; size?: number; color?: string; indent?: number; chars?: number; gap?: number } = {}): void {
+    const size = o.size ?? 8;
+    const d = this.doc;
+    this.need(size + 3);
+    const x = M.left + (o.indent ?? 0);
+    const y = d.y;
+    d.font(o.font ?? 'Helvetica').fontSize(size).fillColor(o.color ?? C.ink);
+    d.text(fit(text, o.chars ?? Math.floor((WIDTH - (o.indent ?? 0)) / (size * 0.5))), x, y, { lineBreak: false });
+    d.x = M.left;
+    d.y = y + size + 3 + (o.gap ?? 0);
+  }
+
+  /** Wrapped text of at most `maxLines` lines (an ellipsis ends what does not fit). */
+  private para(text: string, o: { font?: string; size?: number; color?: string; indent?: number; maxLines?: number; gap?: number } = {}): void {
+    const size = o.size ?? 8;
+    const maxLines = o.maxLines ?? 3;
+    const d = this.doc;
+    const lh = size * 1.16 + 1;
+    this.need(lh * maxLines + 2);
+    const x = M.left + (o.indent ?? 0);
+    d.font(o.font ?? 'Helvetica').fontSize(size).fillColor(o.color ?? C.ink);
+    d.text(pdfText(text), x, d.y, { width: WIDTH - (o.indent ?? 0), height: lh * maxLines, ellipsis: true, lineGap: 1 });
+    d.x = M.left;
+    d.y += 2 + (o.gap ?? 0);
+  }
+
+  private heading(text: string, size = 14): void {
+    this.need(size + 30);
+    this.doc.y += 4;
+    this.line(text, { font: 'Helvetica-Bold', size, color: C.heading, gap: 4 });
+  }
+
+  private rule(): void {
+    const d = this.doc;
+    this.need(6);
+    d.moveTo(M.left, d.y + 2).lineTo(M.left + WIDTH, d.y + 2).lineWidth(0.5).strokeColor(C.rule).stroke();
+    d.y += 6;
+  }
+
+  private table(rows: [string, string][], keyWidth = 150): void {
+    for (const [k, v] of rows) {
+      const d = this.doc;
+      this.need(12);
+      const y = d.y;
+      d.font('Helvetica-Bold').fontSize(8.5).fillColor(C.muted).text(fit(k, 40), M.left, y, { lineBreak: false });
+      d.font('Helvetica').fontSize(8.5).fillColor(C.ink).text(fit(v, Math.floor((WIDTH - keyWidth) / 4.3)), M.left + keyWidth, y, { lineBreak: false });
+      d.x = M.left;
+      d.y = y + 12;
+    }
+  }
+
+  private grid(header: string[], rows: string[][], widths: number[]): void {
+    const d = this.doc;
+    const draw = (cells: string[], bold: boolean) => {
+      this.need(11);
+      const y = d.y;
+      let x = M.left;
+      d.font(bold ? 'Helvetica-Bold' : 'Helvetica').fontSize(8).fillColor(bold ? C.muted : C.ink);
+      cells.forEach((c, i) => {
+        d.text(fit(c, Math.floor(widths[i]! / 4.2)), x, y, { lineBreak: false });
+        x += widths[i]!;
+      });
+      d.x = M.left;
+      d.y = y + 11;
+    };
+    draw(header, true);
+    for (const r of rows) draw(r, false);
+    d.y += 4;
+  }
+
+  private diff(text: string | undefined): void {
+    if (!text) return;
+    const lines = text.split('\n');
+    if (lines[lines.length - 1] === '') lines.pop();
+    // Skip the ---/+++ file header: the block heading names both sides.
+    const body = lines.filter((l) => !l.startsWith('--- ') && !l.startsWith('+++ '));
+    const shown = body.slice(0, MAX_DIFF_LINES);
+    const d = this.doc;
+    d.font('Courier').fontSize(6.5);
+    for (const l of shown) {
+      this.need(8);
+      const color = l.startsWith('+') ? C.added : l.startsWith('-') ? C.removed : l.startsWith('@@') ? C.hunk : C.muted;
+      const y = d.y;
+      d.fillColor(color).text(fit(l, 125), M.left + 8, y, { lineBreak: false });
+      d.y = y + 7.6;
+    }
+    d.x = M.left;
+    if (body.length > shown.length) this.line(`… ${body.length - shown.length} more diff lines (the JSON report has the full diff)`, { size: 6.5, color: C.muted, indent: 8 });
+  }
+
+  async begin(h: ReportHeader): Promise<void> {
+    const s = h.scope;
+    const envNames = s.environments.map((e) => e.name).join(', ');
+    this.multiEnv = s.environments.length > 1;
+    this.footer = `Driftline audit report · ${envNames} · ${when(s.from)} – ${when(s.to)} · ${h.reportId}`;
+    this.doc.info.Subject = `Changes to ${envNames} from ${s.from} to ${s.to}`;
+    this.doc.addPage();
+    const d = this.doc;
+    d.y = M.top + 40;
+    this.line('Driftline audit report', { font: 'Helvetica-Bold', size: 24, color: C.heading, gap: 6 });
+    this.line(`Every change to ${envNames}, in Git and in the cluster`, { size: 12, color: C.muted, gap: 18 });
+    this.table([
+      ['Environments', envNames],
+      ['Window (inclusive)', `${when(s.from)}  to  ${when(s.to)}`],
+      ['Object kinds', s.kinds.length ? s.kinds.join(', ') : 'all'],
+      ['Namespaces', s.namespaces.length ? s.namespaces.join(', ') : 'all in scope'],
+      ['Commit authors', s.authors.length ? s.authors.join(', ') : 'all'],
+      ['Generated at', when(h.generatedAt)],
+      ['Generated by', h.generator],
+      ['Report id', h.reportId],
+    ]);
+    d.y += 10;
+    this.heading('Environments', 12);
+    this.grid(
+      ['Environment', 'Repository', 'Cluster', 'GitOps applier', 'Namespaces'],
+      s.environments.map((e) => [e.name, e.repository, e.cluster ?? '(none)', e.applier, e.namespaces.join(', ')]),
+      [90, 95, 95, 110, 105],
+    );
+    this.heading('Records covered (hash chains)', 12);
+    this.grid(
+      ['Chain', 'Of', 'Positions', 'Records', 'Head hash'],
+      h.chains.map((c) => [c.stream, c.key, c.records ? `${c.from.position} – ${c.to.position}` : '-', String(c.records), c.to.hash ? c.to.hash.slice(0, 24) + '…' : '-']),
+      [95, 80, 90, 50, 180],
+    );
+    d.y += 6;
+    this.line('Check this report against the database at any time with:  driftline report verify <this file>', { size: 8, color: C.muted });
+    this.line('It re-derives every record and walks the hash chains: an edited or deleted record is reported.', { size: 8, color: C.muted });
+
+    const sum = h.summary;
+    d.addPage();
+    this.heading('Summary', 16);
+    this.heading('Git changes', 11);
+    this.table([
+      ['Object changes', `${sum.gitChanges.total} in ${sum.gitChanges.commits} commit(s)`],
+      ['Created / configured / deleted', `${sum.gitChanges.byChange.created ?? 0} / ${sum.gitChanges.byChange.configured ?? 0} / ${sum.gitChanges.byChange.deleted ?? 0}`],
+      ['Reached the cluster', `${sum.commitToLive.reached} (not reached: ${sum.commitToLive.notReached})`],
+      ['Commit to live: median', formatDuration(sum.commitToLive.medianSeconds)],
+      ['Commit to live: 95th percentile', formatDuration(sum.commitToLive.p95Seconds)],
+      ['Commit to live: slowest', formatDuration(sum.commitToLive.maxSeconds)],
+    ]);
+    this.heading('Out-of-band changes', 11);
+    this.table([
+      ['Changes made outside Git', String(sum.outOfBand.total)],
+      ['Total time out of sync', formatDuration(sum.outOfBand.totalDurationSeconds)],
+      ['Still differing at generation', String(sum.outOfBand.ongoing)],
+    ]);
+    if (sum.outOfBand.byManager.length) this.grid(['Field manager', 'Changes'], sum.outOfBand.byManager.slice(0, 15).map((m) => [m.manager, String(m.changes)]), [250, 80]);
+    this.heading('Drift intervals', 11);
+    this.table([
+      ['Intervals in the window', `${sum.drift.total} (opened ${sum.drift.opened}, closed ${sum.drift.closed}, open at the end ${sum.drift.openAtEnd})`],
+      ['By type', Object.entries(sum.drift.byType).map(([k, v]) => `${k} ${v}`).join(', ') || '-'],
+      ['Total drift time', formatDuration(sum.drift.totalDurationSeconds)],
+    ]);
+    this.heading('Gaps in live recording', 11);
+    this.table([
+      ['Gaps', `${sum.gaps.total} (${sum.gaps.open} still open)`],
+      ['Time not observed', formatDuration(sum.gaps.totalDurationSeconds)],
+    ]);
+    if (sum.gaps.total) this.line('Changes in the cluster during a gap could not be observed; see the last section.', { size: 8, color: C.warn });
+    this.heading('Changes by author', 11);
+    const authors = sum.gitChanges.byAuthor;
+    this.grid(['Author', 'Email', 'Commits', 'Object changes'], authors.slice(0, 30).map((a) => [a.author, a.email, String(a.commits), String(a.changes)]), [150, 200, 60, 80]);
+    if (authors.length > 30) this.line(`… and ${authors.length - 30} more authors`, { size: 8, color: C.muted });
+  }
+
+  private closeSection(): void {
+    if (this.inSection && this.n === 0) this.line('None in this window.', { size: 9, color: C.muted });
+  }
+
+  async section(s: Section): Promise<void> {
+    this.closeSection();
+    this.inSection = true;
+    this.n = 0;
+    this.doc.addPage();
+    this.heading(SECTION_TITLES[s], 16);
+    if (s === 'git') this.line('Each object a commit changed, when that change reached the cluster (the first live state at or after the commit that matches it), and the diff of the manifest.', { size: 7.5, color: C.muted, chars: 200, gap: 4 });
+    if (s === 'out-of-band') this.line('Live changes no Git change explains: made with a person\'s tool, or leaving the object differing from Git. Diff: live before -> live after.', { size: 7.5, color: C.muted, chars: 200, gap: 4 });
+    this.rule();
+    await this.drain();
+  }
+
+  async record(r: ReportRecord): Promise<void> {
+    this.n++;
+    switch (r.type) {
+      case 'git':
+        this.git(r);
+        break;
+      case 'out-of-band':
+        this.outOfBand(r);
+        break;
+      case 'drift':
+        this.drift(r);
+        break;
+      case 'gap':
+        this.gap(r);
+        break;
+    }
+    if (this.n % 50 === 0) await this.drain();
+  }
+
+  private env(r: { environment: string }): string {
+    return this.multiEnv ? `[${r.environment}] ` : '';
+  }
+
+  private git(r: GitChangeRecord): void {
+    this.need(60);
+    this.line(`${this.n}. ${this.env(r)}${objectName(r.object)} - ${r.change}`, { font: 'Helvetica-Bold', size: 9 });
+    const c = r.commit;
+    this.line(`commit ${c.sha.slice(0, 12)}${c.pr ? ` (PR #${c.pr.number})` : ''} by ${c.author.name} <${c.author.email}>${c.committer.email !== c.author.email ? `, committed by ${c.committer.name}` : ''} at ${when(c.committedAt)}`, { size: 7.5, color: C.muted });
+    this.line(c.subject, { font: 'Helvetica-Oblique', size: 7.5 });
+    if (r.reachedClusterAt) {
+      this.line(`reached the cluster ${when(r.reachedClusterAt)}, ${formatDuration(r.commitToLiveSeconds)} after the commit${r.reachNote ? ` (${r.reachNote})` : ''}`, { size: 7.5, color: C.added });
+    } else this.para(r.notReachedReason ?? 'not reached', { size: 7.5, color: C.warn, maxLines: 2 });
+    if (r.changedPaths.length) this.line(`changed: ${r.changedPaths.join(', ')}`, { size: 7, color: C.muted });
+    this.diff(r.diff);
+    this.doc.y += 5;
+  }
+
+  private outOfBand(r: OutOfBandRecord): void {
+    this.need(60);
+    this.line(`${this.n}. ${this.env(r)}${objectName(r.object)} - ${r.change} by ${r.manager ?? 'an unknown manager'}${r.operation ? ` (${r.operation})` : ''}`, { font: 'Helvetica-Bold', size: 9, color: C.removed });
+    this.line(`observed ${when(r.observedAt)} in ${r.cluster} · ${r.managerClass} · ${r.ongoing ? `still differing from Git at generation (${formatDuration(r.durationSeconds)} so far)` : `back in sync with Git ${when(r.backInSyncAt)}, after ${formatDuration(r.durationSeconds)}`}`, { size: 7.5, color: C.muted });
+    this.para(r.reason, { size: 7.5, maxLines: 2 });
+    if (r.driftSummary) this.para(`differs from Git: ${r.driftSummary}`, { size: 7.5, color: C.warn, maxLines: 3 });
+    this.diff(r.diff);
+    this.doc.y += 5;
+  }
+
+  private drift(r: DriftRecord): void {
+    this.need(30);
+    this.line(`${this.n}. ${this.env(r)}${r.driftType} ${objectName(r.object)} - ${r.open ? `open, ${formatDuration(r.durationSeconds)} so far` : formatDuration(r.durationSeconds)}`, { font: 'Helvetica-Bold', size: 8.5 });
+    this.line(`opened ${when(r.openedAt)} by ${describeTrigger(r.openedBy)}${r.closedAt ? `; closed ${when(r.closedAt)} by ${describeTrigger(r.closedBy)}` : ''}`, { size: 7.5, color: C.muted });
+    if (r.summary) this.para(r.summary, { size: 7.5, maxLines: 2, gap: 3 });
+  }
+
+  private gap(r: GapRecord): void {
+    this.line(`${this.n}. ${r.cluster}: ${r.group ? `${r.group}/` : ''}${r.kind} not observed from ${when(r.startedAt)} to ${r.endedAt ? when(r.endedAt) : 'the end of the report'} (${formatDuration(r.durationSeconds)})`, { size: 8, font: 'Helvetica-Bold' });
+    this.para(r.reason, { size: 7.5, color: C.muted, indent: 10, maxLines: 3, gap: 2 });
+  }
+
+  async end(manifest: ReportManifest): Promise<{ sha256: string; size: number }> {
+    const d = this.doc;
+    this.closeSection();
+    d.addPage();
+    this.heading('Integrity', 16);
+    this.table([
+      ['Records', String(manifest.records.count)],
+      ['Records sha256', manifest.records.sha256],
+      ['Generated at', when(manifest.generatedAt)],
+      ['Report id', manifest.reportId],
+    ], 120);
+    d.y += 6;
+    this.heading('Hash chains covered', 11);
+    for (const c of manifest.chains) this.chainRow(c);
+    d.y += 8;
+    this.line('Every commit, desired revision, live revision and drift event Driftline stores carries hash = sha256(prev_hash + "\\n" + record).', { size: 7.5, color: C.muted, chars: 200 });
+    this.line('The records sha256 covers every record of this report (one canonical JSON line each, diffs excluded); the chains above were', { size: 7.5, color: C.muted, chars: 200 });
+    this.line('read up to the heads shown. `driftline report verify` recomputes both from the database: any record of the window that was', { size: 7.5, color: C.muted, chars: 200 });
+    this.line('changed or removed since breaks a hash or a chain link and is named. The file sha256 is kept with the report in Driftline.', { size: 7.5, color: C.muted, chars: 200 });
+    (d.info as Record<string, unknown>)[PDF_MANIFEST_KEY] = Buffer.from(JSON.stringify(manifest), 'utf8').toString('base64');
+    const done = once(this.pipe, 'finish');
+    d.end();
+    await done;
+    return this.sink.close();
+  }
+
+  private chainRow(c: ChainSegment): void {
+    this.line(`${c.stream} ${c.key}: positions ${c.from.position}–${c.to.position}, ${c.records} records`, { size: 8, font: 'Helvetica-Bold' });
+    this.line(`head     ${c.to.hash ?? '-'}`, { size: 6.5, font: 'Courier', color: C.muted, chars: 200, indent: 8 });
+    this.line(`previous ${c.from.prevHash ?? '(start of the chain)'}`, { size: 6.5, font: 'Courier', color: C.muted, chars: 200, indent: 8 });
+  }
+
+  async abort(): Promise<void> {
+    this.doc.unpipe(this.pipe);
+    this.pipe.destroy();
+    await this.sink.abort();
+  }
+}

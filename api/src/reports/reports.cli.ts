@@ -1,0 +1,99 @@
+import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { resolve } from 'node:path';
+import type { CliContext } from '../cli/commands';
+import { withRuntime, progressBar } from '../cli/runtime';
+import { EXIT, printJson } from '../cli/output';
+import { DomainError } from '../common/errors';
+import { ReportsRepository } from './reports.repository';
+import { ReportsService, VerifyResult } from './reports.service';
+import type { ReportFormat } from './report.types';
+
+const collect = (v: string, prev: string[]) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
+
+function who(): string {
+  try {
+    return `cli:${userInfo().username}`;
+  } catch {
+    return 'cli';
+  }
+}
+
+function formatOf(o: { format?: string; output: string }): ReportFormat {
+  const f = (o.format ?? /\.(csv|json|pdf)$/i.exec(o.output)?.[1] ?? '').toLowerCase();
+  if (f !== 'csv' && f !== 'json' && f !== 'pdf') throw new DomainError('report.bad_format', `--format: expected csv, json or pdf${o.format ? `, got "${o.format}"` : ' (or an --output ending in .csv, .json or .pdf)'}`, 400);
+  return f;
+}
+
+function printVerify(r: VerifyResult): void {
+  const out = (s: string) => process.stdout.write(s + '\n');
+  out(`${r.file}: ${r.format.toUpperCase()} report ${r.reportId} on ${r.environments.join(', ')} from ${r.from} to ${r.to}, ${r.records} records, generated ${r.generatedAt}${r.generatedBy ? ` by ${r.generatedBy.createdBy}` : ''}`);
+  const fileLine = { intact: 'ok    file: intact (its sha256 line matches its content)', edited: 'FAIL  file: edited after it was generated', known: 'ok    file: its sha256 is that of a report Driftline generated', unknown: 'FAIL  file: its sha256 matches no report Driftline generated' }[r.file_integrity];
+  out(fileLine);
+  out(r.contentMatches ? 'ok    content: every record still matches the database' : 'FAIL  content: the records no longer match the database');
+  for (const d of r.differences) out(`        ${d.kind.padEnd(8)} ${d.key}: ${d.description}`);
+  out(r.chainsIntact ? 'ok    hash chains: every record of the window is unchanged and none was removed' : 'FAIL  hash chains:');
+  for (const p of r.problems.filter((p) => /^(commits|desired_revisions|live_revisions|drift_events) /.test(p))) out(`        ${p}`);
+  out(r.ok ? 'INTACT: the report matches the database' : `NOT INTACT: ${r.problems.length} problem(s)`);
+}
+
+/** `driftline report …` and `driftline report verify FILE`. */
+export function registerReportCommands(program: Command, ctx: CliContext, withConfig: (c: Command) => Command): void {
+  const report = withConfig(program.command('report'))
+    .description('export every change to environments in a window (CSV, JSON or PDF); `report verify FILE` checks a report against the database')
+    .option('-e, --environment <name>', 'an environment (repeat or comma-separate for several)', collect, [])
+    .option('--from <date>', 'window start: 2026-07-01 (UTC day start) or an ISO time with a zone')
+    .option('--to <date>', 'window end, inclusive: 2026-09-30 (UTC day end) or an ISO time with a zone')
+    .option('-f, --format <format>', 'csv, json or pdf (default: from the --output extension)')
+    .option('-o, --output <file>', 'the file to write')
+    .option('--kind <kind>', 'only these object kinds (repeatable)', collect, [])
+    .option('--namespace <glob>', 'only these namespaces (repeatable)', collect, [])
+    .option('--author <name-or-email>', 'only Git changes by these authors (repeatable)', collect, [])
+    .option('--json', 'print a JSON summary')
+    .action(async (o: { config?: string; environment: string[]; from?: string; to?: string; format?: string; output?: string; kind: string[]; namespace: string[]; author: string[]; json?: boolean }) => {
+      const missing = [!o.environment.length && '--environment', !o.from && '--from', !o.to && '--to', !o.output && '--output'].filter(Boolean);
+      if (missing.length) throw new DomainError('report.usage', `missing ${missing.join(', ')} (e.g. driftline report --environment prod --from 2026-07-01 --to 2026-09-30 --format csv --output q3.csv)`, 400);
+      const format = formatOf({ format: o.format, output: o.output! });
+      const output = resolve(o.output!);
+      await withRuntime(o, ctx.env, async (rt) => {
+        const service = new ReportsService(rt.ds, new ReportsRepository(rt.ds), rt.config, rt.logger, rt.runtime);
+        const state: { bar: ReturnType<typeof progressBar> | null; phase: string; started: number } = { bar: null, phase: '', started: Date.now() };
+        const r = await service.generateToFile(
+          { environments: o.environment, from: o.from!, to: o.to!, format, kinds: o.kind, namespaces: o.namespace, authors: o.author },
+          output,
+          who(),
+          (_f, p, done, total) => {
+            if (o.json) return;
+            if (p !== state.phase) {
+              state.bar?.done();
+              state.phase = p;
+              state.started = Date.now();
+              state.bar = progressBar(p === 'analysing' ? 'report: analysing' : 'report: writing  ');
+            }
+            const secs = (Date.now() - state.started) / 1000;
+            const rate = secs > 0 ? done / secs : 0;
+            state.bar!.update(done, total, rate, rate > 0 ? (total - done) / rate : null, p === 'analysing' ? 'objects' : 'records');
+          },
+        );
+        state.bar?.done();
+        if (o.json) printJson({ ...r, output });
+        else process.stdout.write(`wrote ${output}: ${r.records} records, ${format.toUpperCase()}, ${r.size} bytes, sha256 ${r.sha256} (report ${r.id})\n`);
+      });
+    });
+
+  withConfig(report.command('verify'))
+    .description('check a report file against the database: exit 0 intact, 1 changed (the file, its records, or the hash chains), 2 error')
+    .argument('<file>', 'a CSV, JSON or PDF report')
+    .option('--json', 'print the result as JSON')
+    .action(async (file: string, o: { config?: string; json?: boolean }) => {
+      if (!existsSync(file)) throw new DomainError('report.file_missing', `${file}: no such file`, 404);
+      await withRuntime(o, ctx.env, async (rt) => {
+        const service = new ReportsService(rt.ds, new ReportsRepository(rt.ds), rt.config, rt.logger, rt.runtime);
+        const r = await service.verify(resolve(file));
+        if (o.json) printJson(r);
+        else printVerify(r);
+        ctx.setExitCode(r.ok ? EXIT.ok : EXIT.finding);
+      });
+    });
+}

@@ -1,0 +1,205 @@
+import { createHash, type Hash } from 'node:crypto';
+import { createWriteStream, renameSync, rmSync, type WriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { csvRow, csvTrailer, CSV_HEADER } from './csv';
+import { RecordDigest } from './report-builder';
+import type { PreparedReport } from './report-builder';
+import { REPORT_VERSION, SECTIONS, type ChainSegment, type ReportManifest, type ReportRecord, type ReportScope, type ReportSummary } from './report.types';
+
+export interface ReportHeader {
+  reportId: string;
+  generator: string;
+  generatedAt: string;
+  scope: ReportScope;
+  summary: ReportSummary;
+  chains: ChainSegment[];
+}
+
+export type Section = (typeof SECTIONS)[number];
+
+/** A streaming report writer: records arrive one at a time, in section order, and are never held. */
+export interface ReportWriter {
+  /** Diffs are rendered into this format. */
+  readonly diffs: boolean;
+  begin(h: ReportHeader): Promise<void>;
+  section(s: Section): Promise<void>;
+  record(r: ReportRecord): Promise<void>;
+  /** Writes the trailer and closes the file: sha256 and size of the whole file. */
+  end(manifest: ReportManifest): Promise<{ sha256: string; size: number }>;
+  /** Closes and removes a partial file after a failure. */
+  abort(): Promise<void>;
+}
+
+/**
+ * A file written through a stream with backpressure, hashed as it goes. It is
+ * written as `<path>.partial` and renamed when complete, so a reader never sees
+ * half a report.
+ */
+export class FileSink {
+  private readonly out: WriteStream;
+  private readonly whole: Hash = createHash('sha256');
+  private body: Hash = createHash('sha256');
+  size = 0;
+  private readonly partial: string;
+
+  constructor(readonly path: string) {
+    this.partial = `${path}.partial`;
+    this.out = createWriteStream(this.partial);
+  }
+
+  async write(chunk: string | Buffer): Promise<void> {
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+    this.whole.update(buf);
+    this.body.update(buf);
+    this.size += buf.length;
+    if (!this.out.write(buf)) await once(this.out, 'drain');
+  }
+
+  /** sha256 of every byte written so far. */
+  bodyDigest(): string {
+    const d = this.body.digest('hex');
+    this.body = createHash('sha256');
+    return d;
+  }
+
+  get writableLength(): number {
+    return this.out.writableLength;
+  }
+
+  async close(): Promise<{ sha256: string; size: number }> {
+    this.out.end();
+    await once(this.out, 'finish');
+    renameSync(this.partial, this.path);
+    return { sha256: this.whole.digest('hex'), size: this.size };
+  }
+
+  async abort(): Promise<void> {
+    if (!this.out.closed) {
+      this.out.destroy();
+      await once(this.out, 'close').catch(() => undefined);
+    }
+    rmSync(this.partial, { force: true });
+  }
+}
+
+/**
+ * CSV: the header, one row per record, then two trailer rows padded to the
+ * header's width: `#manifest` (the integrity manifest as JSON) and `#sha256`
+ * (sha256 of every byte before that row: `head -n -1 report.csv | sha256sum`).
+ */
+export class CsvReportWriter implements ReportWriter {
+  readonly diffs = false;
+  constructor(private readonly sink: FileSink) {}
+
+  async begin(): Promise<void> {
+    await this.sink.write(CSV_HEADER);
+  }
+
+  async section(): Promise<void> {}
+
+  async record(r: ReportRecord): Promise<void> {
+    await this.sink.write(csvRow(r));
+  }
+
+  async end(manifest: ReportManifest): Promise<{ sha256: string; size: number }> {
+    await this.sink.write(csvTrailer('#manifest', JSON.stringify(manifest)));
+    await this.sink.write(csvTrailer('#sha256', this.sink.bodyDigest()));
+    return this.sink.close();
+  }
+
+  abort(): Promise<void> {
+    return this.sink.abort();
+  }
+}
+
+const JSON_KEYS: Record<Section, string> = { git: 'changes', 'out-of-band': 'outOfBand', drift: 'drift', gap: 'gaps' };
+
+/**
+ * JSON, one record per line so it can be read as a stream: header members, the
+ * four record arrays, the manifest, and last a line `"sha256":"…"}` holding the
+ * sha256 of every byte before that line (`head -n -1 report.json | sha256sum`).
+ */
+export class JsonReportWriter implements ReportWriter {
+  readonly diffs = true;
+  private first = true;
+  private open = false;
+  constructor(private readonly sink: FileSink) {}
+
+  async begin(h: ReportHeader): Promise<void> {
+    const head = { kind: 'driftline-report', version: REPORT_VERSION, generator: h.generator, reportId: h.reportId, generatedAt: h.generatedAt };
+    await this.sink.write(JSON.stringify(head).slice(0, -1) + ',\n');
+    await this.sink.write(`"scope":${JSON.stringify(h.scope)},\n`);
+    await this.sink.write(`"summary":${JSON.stringify(h.summary)},\n`);
+  }
+
+  async section(s: Section): Promise<void> {
+    if (this.open) await this.sink.write('\n],\n');
+    await this.sink.write(`${JSON.stringify(JSON_KEYS[s])}:[`);
+    this.open = true;
+    this.first = true;
+  }
+
+  async record(r: ReportRecord): Promise<void> {
+    await this.sink.write((this.first ? '\n' : ',\n') + JSON.stringify(r));
+    this.first = false;
+  }
+
+  async end(manifest: ReportManifest): Promise<{ sha256: string; size: number }> {
+    if (this.open) await this.sink.write('\n],\n');
+    await this.sink.write(`"manifest":${JSON.stringify(manifest)},\n`);
+    await this.sink.write(`"sha256":"${this.sink.bodyDigest()}"}\n`);
+    return this.sink.close();
+  }
+
+  abort(): Promise<void> {
+    return this.sink.abort();
+  }
+}
+
+/**
+ * Streams a prepared report through a writer: sections in order (each once,
+ * empty ones too), the record digest computed on the way, the manifest last.
+ */
+export async function writeReport(
+  prepared: PreparedReport,
+  writer: ReportWriter,
+  meta: { reportId: string; generator: string },
+  onRecord?: (done: number, total: number) => void,
+): Promise<{ sha256: string; size: number; manifest: ReportManifest }> {
+  try {
+    await writer.begin({ reportId: meta.reportId, generator: meta.generator, generatedAt: prepared.generatedAt, scope: prepared.scope, summary: prepared.summary, chains: prepared.chains });
+    const digest = new RecordDigest();
+    let next = 0;
+    const advanceTo = async (s: Section | null) => {
+      while (next < SECTIONS.length && SECTIONS[next] !== s) await writer.section(SECTIONS[next++]!);
+      if (s !== null && SECTIONS[next] === s) await writer.section(SECTIONS[next++]!);
+    };
+    let current: Section | null = null;
+    for await (const r of prepared.records({ diffs: writer.diffs })) {
+      if (r.type !== current) {
+        await advanceTo(r.type);
+        current = r.type;
+      }
+      digest.add(r);
+      await writer.record(r);
+      if (digest.count % 500 === 0) onRecord?.(digest.count, prepared.total);
+    }
+    await advanceTo(null);
+    onRecord?.(digest.count, prepared.total);
+    const manifest: ReportManifest = {
+      kind: 'driftline-report',
+      version: REPORT_VERSION,
+      generator: meta.generator,
+      reportId: meta.reportId,
+      generatedAt: prepared.generatedAt,
+      scope: prepared.scope,
+      chains: prepared.chains,
+      records: { count: digest.count, sha256: digest.digest() },
+    };
+    const file = await writer.end(manifest);
+    return { ...file, manifest };
+  } catch (e) {
+    await writer.abort().catch(() => undefined);
+    throw e;
+  }
+}
