@@ -480,7 +480,8 @@ export class LiveWriter {
       };
       if (revisions.length) {
         const oldest = Math.min(...revisions.map((r) => r.observedAt.getTime()));
-        add('lag_ms = ?', Math.max(0, Date.now() - oldest));
+        // Observations imported with their historical time (the demo) would overflow the integer column: clamp.
+        add('lag_ms = ?', Math.min(2_147_483_647, Math.max(0, Date.now() - oldest)));
         sets.push('last_commit_at = now()');
       }
       if (maxEventAt) add('last_event_at = greatest(last_event_at, ?)', maxEventAt);
