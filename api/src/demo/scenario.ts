@@ -164,17 +164,9 @@ export function buildScenario(anchor: Date, seed = 7): DemoScenario {
   const live: DemoLiveAction[] = [];
   let pr = 1200;
 
-  // The applier reconciles the newest revision: its applies of one object never overtake each other.
-  const lastApply = new Map<string, number>();
-  const applyLater = (at: Date, manifests: string[], minDelay = 20, maxDelay = 150) => {
-    const delay = (minDelay + rand() * (maxDelay - minDelay)) * 1000;
-    for (const m of manifests) {
-      const id = /kind: (\S+)[\s\S]*?name: (\S+)[\s\S]*?namespace: (\S+)/.exec(m)?.slice(1).join('/') ?? m;
-      const when = Math.max(at.getTime() + delay, (lastApply.get(id) ?? 0) + 1000);
-      lastApply.set(id, when);
-      live.push({ type: 'apply', at: new Date(when), manifest: m, manager: DEMO_APPLIER, operation: 'Apply' });
-    }
-  };
+  // What each commit makes the applier apply; the applies are scheduled once the commits are in time order.
+  const applies = new Map<DemoCommit, { manifests: string[]; minDelay: number; maxDelay: number }>();
+  const applyLater = (commit: DemoCommit, manifests: string[], minDelay = 20, maxDelay = 150) => applies.set(commit, { manifests, minDelay, maxDelay });
 
   // Day 0: everything is created.
   const initial: Record<string, string> = { 'README.md': '# shop infrastructure\n\nFlux reconciles clusters/<env>.\n', 'dns/shop.example.zone': '$ORIGIN shop.example.\n@ 3600 IN A 203.0.113.10\nwww 3600 IN CNAME @\n', 'gateway/routes.yaml': 'routes:\n  - path: /\n    service: web\n  - path: /api\n    service: api\n' };
@@ -195,8 +187,9 @@ export function buildScenario(anchor: Date, seed = 7): DemoScenario {
       }
     }
   }
-  commits.push({ at: t0, author: PEOPLE.ada!, message: 'Bootstrap shop environments (#1180)', files: initial });
-  applyLater(t0, created, 30, 60);
+  const bootstrap: DemoCommit = { at: t0, author: PEOPLE.ada!, message: 'Bootstrap shop environments (#1180)', files: initial };
+  commits.push(bootstrap);
+  applyLater(bootstrap, created, 30, 60);
 
   const change = (at: Date, author: DemoPerson, message: string, env: Env, app: App, mutate: (s: AppState) => void, files: ('deployment' | 'configmap')[]) => {
     const s = state.get(key(env, app))!;
@@ -211,8 +204,9 @@ export function buildScenario(anchor: Date, seed = 7): DemoScenario {
       out[appPath(env, app, 'configmap.yaml', moved.has(env))] = configMap(env, app, s);
       manifests.push(configMap(env, app, s));
     }
-    commits.push({ at, author, message, files: out });
-    applyLater(at, manifests);
+    const commit: DemoCommit = { at, author, message, files: out };
+    commits.push(commit);
+    applyLater(commit, manifests);
   };
 
   // ~300 commits over 30 days: mostly during working hours.
@@ -291,8 +285,22 @@ export function buildScenario(anchor: Date, seed = 7): DemoScenario {
   const deletedAt = new Date(anchor.getTime() - 1 * 86_400_000 - 2 * hour);
   live.push({ type: 'delete', at: deletedAt, apiVersion: 'v1', kind: 'ConfigMap', namespace: demoNamespace('prod'), name: `${payments.name}-config`, manager: 'kubectl-delete', note: 'deleted-configmap' });
 
-  // The applier does not undo out-of-band edits to objects Git did not change since; it would on the next change of that object.
+  // The applier follows the branch in commit order, a little later each time, and reconciles the newest
+  // revision: its applies of one object never overtake each other. (It does not undo out-of-band edits to
+  // objects Git did not change since; it would on the next change of that object.)
   commits.sort((a, b) => a.at.getTime() - b.at.getTime());
+  const lastApply = new Map<string, number>();
+  for (const c of commits) {
+    const a = applies.get(c);
+    if (!a) continue;
+    const delay = (a.minDelay + rand() * (a.maxDelay - a.minDelay)) * 1000;
+    for (const m of a.manifests) {
+      const id = /kind: (\S+)[\s\S]*?name: (\S+)/.exec(m)?.slice(1).join('/') + '/' + (/namespace: (\S+)/.exec(m)?.[1] ?? '');
+      const when = Math.max(c.at.getTime() + delay, (lastApply.get(id) ?? 0) + 1000);
+      lastApply.set(id, when);
+      live.push({ type: 'apply', at: new Date(when), manifest: m, manager: DEMO_APPLIER, operation: 'Apply' });
+    }
+  }
   live.sort((a, b) => a.at.getTime() - b.at.getTime());
   const lastLive = live.filter((l) => l.at.getTime() <= anchor.getTime());
   return { anchor, environments: [...DEMO_ENVIRONMENTS], commits, live: lastLive, incidents: { hotfix, scale, deletedConfigMap: deletedAt } };
