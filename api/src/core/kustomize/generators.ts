@@ -282,6 +282,7 @@ export function addGenerated(list: Res[], g: Generated, ctx: GeneratorContext): 
   for (const key of ['labels', 'annotations'] as const) {
     const merged = { ...(isObj(emd[key]) ? emd[key] : {}), ...(isObj(md[key]) ? md[key] : {}) };
     if (Object.keys(merged).length > 0) emd[key] = merged;
+    else delete emd[key];
   }
   for (const key of ['data', 'binaryData'] as const) {
     const merged =

@@ -165,16 +165,24 @@ export function fixNameReferences(list: Res[], problems: NameRefProblem[]): void
     if (!l) byKind.set(k, (l = []));
     l.push(r);
   }
+  const referrersByKind = new Map<string, Res[]>();
+  for (const r of list) {
+    const k = kindOf(r);
+    let l = referrersByKind.get(k);
+    if (!l) referrersByKind.set(k, (l = []));
+    l.push(r);
+  }
   for (const rule of RULES) {
     const candidates = (byKind.get(rule.kind) ?? []).filter((c) => rule.group === undefined || groupOf(c) === rule.group);
     if (candidates.length === 0) continue;
     for (const ref of rule.referrers) {
       const parts = splitPath(ref.path);
-      for (const referrer of list) {
-        if (!ref.kinds.includes(kindOf(referrer))) continue;
-        visitPath(referrer.obj, parts, false, (parent, key) => {
-          fixField(parent, key, rule, candidates, referrer, problems);
-        });
+      for (const kind of ref.kinds) {
+        for (const referrer of referrersByKind.get(kind) ?? []) {
+          visitPath(referrer.obj, parts, false, (parent, key) => {
+            fixField(parent, key, rule, candidates, referrer, problems);
+          });
+        }
       }
     }
   }

@@ -21,7 +21,6 @@ import {
 } from './resource';
 import { compileTarget, targetMatches, type Target } from './selector';
 import { applyStrategicMerge } from './smp';
-import { loadKustomizeYaml } from './yaml';
 
 export interface PatchContext {
   problem(field: string, message: string, code?: 'invalid' | 'not-applied' | 'conflict'): void;
@@ -34,7 +33,7 @@ export type ParsedPatch = { type: 'smp'; docs: Obj[] } | { type: 'json'; ops: Js
  * text starting with `[` must be a JSON list of operations; otherwise it is
  * YAML, a list of operations or one or more objects.
  */
-export function parsePatchText(text: string): ParsedPatch | string {
+export function parsePatchText(text: string, parse: (text: string) => unknown[]): ParsedPatch | string {
   if (text.trim() === '') return 'the patch is empty';
   if (text[0] === '[') {
     let doc: unknown;
@@ -48,7 +47,7 @@ export function parsePatchText(text: string): ParsedPatch | string {
   }
   let docs: unknown[];
   try {
-    docs = loadKustomizeYaml(text).filter((d) => d !== null && d !== undefined);
+    docs = parse(text).filter((d) => d !== null && d !== undefined);
   } catch (e) {
     return `unable to parse the patch: ${e instanceof YamlLoadError ? e.message : String(e)}`;
   }

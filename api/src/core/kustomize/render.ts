@@ -1,4 +1,5 @@
-import { loadYamlDocuments, YamlLoadError } from '../manifests';
+import { YamlLoadError } from '../manifests';
+import { ParseCache, parseYaml, type YamlMode } from './cache';
 import { addGenerated, generate, readGeneratorOptions, stringMap, type GeneratorContext } from './generators';
 import { contentHashSuffix } from './hash';
 import { fixNameReferences } from './nameref';
@@ -8,13 +9,13 @@ import { applyReplacements } from './replacements';
 import {
   currentId,
   groupOfApiVersion,
+  idKey,
   idString,
   isObj,
   kindOf,
   metadataOf,
   nameOf,
   newRes,
-  sameId,
   setName,
   storePrevious,
   str,
@@ -36,7 +37,6 @@ import {
   type LabelsEntry,
 } from './transformers';
 import type { KustomizeFs, KustomizeProblem, KustomizeProblemCode, RenderOptions, RenderResult } from './types';
-import { loadKustomizeYaml } from './yaml';
 import type { FieldSpec } from './fieldspec';
 
 export const KUSTOMIZATION_FILE_NAMES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'] as const;
@@ -107,6 +107,7 @@ class Renderer {
   readonly files = new Set<string>();
   private readonly restrict: boolean;
   private readonly maxBytes: number;
+  private readonly cache: ParseCache | undefined;
 
   constructor(
     private readonly fs: KustomizeFs,
@@ -114,6 +115,12 @@ class Renderer {
   ) {
     this.restrict = (opts.loadRestrictions ?? 'rootOnly') === 'rootOnly';
     this.maxBytes = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+    this.cache = opts.cache instanceof ParseCache ? opts.cache : undefined;
+  }
+
+  /** Parsed YAML through the shared cache; `mutable` results are private copies. */
+  yaml(mode: YamlMode, content: string | Buffer, mutable: boolean): unknown[] {
+    return parseYaml(this.cache, mode, content, mutable);
   }
 
   problem(file: string, field: string, message: string, code: KustomizeProblemCode): void {
@@ -146,7 +153,7 @@ class Renderer {
     let docs: unknown[];
     try {
       // Kustomization files are read with kubectl's YAML rules (sigs.k8s.io/yaml), unlike resources.
-      docs = loadYamlDocuments(content.toString('utf8')).documents.filter((d) => d !== null && d !== undefined);
+      docs = this.yaml('kustomization', content, false).filter((d) => d !== null && d !== undefined);
     } catch (e) {
       this.problem(file, '', `not valid YAML: ${e instanceof YamlLoadError ? e.message : String(e)}`, 'invalid');
       return null;
@@ -259,7 +266,8 @@ class Renderer {
           this.problem(k.file, key, UNSUPPORTED[key]!, 'unsupported');
         }
       }
-      for (const e of [...this.strings(k, 'resources'), ...this.strings(k, 'bases')]) this.addResource(k, e.value, e.field, ra, stack);
+      const seen = new Set(ra.map((x) => idKey(currentId(x))));
+      for (const e of [...this.strings(k, 'resources'), ...this.strings(k, 'bases')]) this.addResource(k, e.value, e.field, ra, seen, stack);
       for (const e of this.strings(k, 'components')) this.addComponent(k, e.value, e.field, ra, stack);
       this.runGenerators(k, ra);
       this.runTransformers(k, ra);
@@ -269,16 +277,25 @@ class Renderer {
     return ra;
   }
 
-  append(ra: Res[], r: Res, file: string, field: string): void {
-    const id = currentId(r);
-    if (ra.some((x) => sameId(currentId(x), id))) {
-      this.problem(file, field, `${idString(id)} is defined more than once (kustomize refuses duplicate objects); the later one is dropped`, 'conflict');
-      return;
+  /**
+   * Appends objects, refusing identities already present (kustomize's
+   * "already registered id"). `seen` holds the identities of `ra`; it stays
+   * valid while only appends happen (the resources phase of one kustomization).
+   */
+  appendAll(ra: Res[], add: Res[], seen: Set<string>, file: string, field: string): void {
+    for (const r of add) {
+      const id = currentId(r);
+      const key = idKey(id);
+      if (seen.has(key)) {
+        this.problem(file, field, `${idString(id)} is defined more than once (kustomize refuses duplicate objects); the later one is dropped`, 'conflict');
+        continue;
+      }
+      seen.add(key);
+      ra.push(r);
     }
-    ra.push(r);
   }
 
-  addResource(k: Kustomization, entry: string, field: string, ra: Res[], stack: string[]): void {
+  addResource(k: Kustomization, entry: string, field: string, ra: Res[], seen: Set<string>, stack: string[]): void {
     const path = joinPath(k.dir, entry);
     if (path === null || (!this.fs.isDir(path) && this.fs.read(path) === null)) {
       if (path !== null) this.files.add(path);
@@ -300,20 +317,19 @@ class Renderer {
         this.problem(k.file, field, `${entry} is a Component; list it under components, not ${field.replace(/\[.*$/, '')}`, 'invalid');
         return;
       }
-      const subList = this.accumulate(sub, stack, []);
-      for (const r of subList) this.append(ra, r, k.file, field);
+      this.appendAll(ra, this.accumulate(sub, stack, []), seen, k.file, field);
       return;
     }
     const content = this.readRelative(k, entry, field);
     if (content === null) return;
-    for (const r of this.parseResources(path, content, k, field)) this.append(ra, r, k.file, field);
+    this.appendAll(ra, this.parseResources(path, content, k, field), seen, k.file, field);
   }
 
   parseResources(path: string, content: Buffer, k: Kustomization | null, field: string): Res[] {
     const file = k?.file ?? path;
     let docs: unknown[];
     try {
-      docs = loadKustomizeYaml(content.toString('utf8'));
+      docs = this.yaml('resource', content, true);
     } catch (e) {
       this.problem(path, '', `not valid YAML: ${e instanceof YamlLoadError ? e.message : String(e)}`, 'invalid');
       return [];
@@ -406,7 +422,7 @@ class Renderer {
     for (const e of this.strings(k, 'patchesStrategicMerge')) {
       const text = this.patchText(k, e.value, e.field);
       if (text === null) continue;
-      const parsed = parsePatchText(text);
+      const parsed = parsePatchText(text, (t) => this.yaml('resource', t, false));
       if (typeof parsed === 'string' || parsed.type !== 'smp') {
         this.problem(k.file, e.field, typeof parsed === 'string' ? parsed : 'patchesStrategicMerge entries must be strategic merge patches, not JSON patches', 'invalid');
         continue;
@@ -493,6 +509,7 @@ class Renderer {
       applyReplacements(ra, replacements, {
         file: k.file,
         readFile: (rel, field) => this.readRelative(k, rel, field),
+        parse: (text) => this.yaml('resource', text, false),
         problem: (field, message, code = 'invalid') => this.problem(k.file, field, message, code),
       });
     }
@@ -531,7 +548,7 @@ class Renderer {
       }
       text = value.patch;
     }
-    const parsed = parsePatchText(text);
+    const parsed = parsePatchText(text, (t) => this.yaml('resource', t, false));
     if (typeof parsed === 'string') {
       this.problem(k.file, hasPath ? `${field}.path` : `${field}.patch`, parsed, 'invalid');
       return null;
@@ -588,6 +605,7 @@ class Renderer {
   /** What Flux renders for a path without a kustomization: every manifest below it (sub-kustomizations as directories). */
   generateFromDir(dir: string, stack: string[]): Res[] {
     const ra: Res[] = [];
+    const seen = new Set<string>();
     const walk = (d: string) => {
       const names = (this.fs.list(d) ?? []).slice().sort();
       for (const name of names) {
@@ -596,7 +614,7 @@ class Renderer {
           if (name.startsWith('.')) continue;
           const sub = this.loadKustomization(path);
           if (sub === 'missing') walk(path);
-          else if (sub !== null && sub.kind === 'Kustomization') for (const r of this.accumulate(sub, stack, [])) this.append(ra, r, path, '');
+          else if (sub !== null && sub.kind === 'Kustomization') this.appendAll(ra, this.accumulate(sub, stack, []), seen, path, '');
           continue;
         }
         if (!/\.(ya?ml|json)$/i.test(name)) continue;
@@ -604,14 +622,14 @@ class Renderer {
         if (content === null || content.length > this.maxBytes) continue;
         let docs: unknown[];
         try {
-          docs = loadKustomizeYaml(content.toString('utf8'));
+          docs = this.yaml('resource', content, false);
         } catch {
           continue;
         }
         const manifests = docs.some(
           (doc) => isObj(doc) && typeof doc.apiVersion === 'string' && typeof doc.kind === 'string' && groupOfApiVersion(doc.apiVersion) !== 'kustomize.config.k8s.io',
         );
-        if (manifests) for (const r of this.parseResources(path, content, null, '')) this.append(ra, r, path, '');
+        if (manifests) this.appendAll(ra, this.parseResources(path, content, null, ''), seen, path, '');
       }
     };
     walk(dir);

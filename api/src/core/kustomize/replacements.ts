@@ -1,7 +1,6 @@
 import { YamlLoadError } from '../manifests';
 import { clone, isObj, kindOf, nameOf, type Obj, type Res } from './resource';
 import { compileTarget, targetMatches, type Target } from './selector';
-import { loadKustomizeYaml } from './yaml';
 
 /**
  * `replacements:` — copy a field of one object (the source) into fields of
@@ -13,6 +12,8 @@ import { loadKustomizeYaml } from './yaml';
 export interface ReplacementContext {
   file: string;
   readFile(rel: string, field: string): Buffer | null;
+  /** Parses YAML (read-only result). */
+  parse(text: Buffer | string): unknown[];
   problem(field: string, message: string, code?: 'invalid' | 'not-applied' | 'not-found'): void;
 }
 
@@ -154,7 +155,7 @@ export function applyReplacements(list: Res[], raw: unknown, ctx: ReplacementCon
       if (buf === null) return;
       let docs: unknown[];
       try {
-        docs = loadKustomizeYaml(buf.toString('utf8')).filter((d) => d !== null && d !== undefined);
+        docs = ctx.parse(buf).filter((d) => d !== null && d !== undefined);
       } catch (e) {
         ctx.problem(`${field}.path`, `not valid YAML: ${e instanceof YamlLoadError ? e.message : String(e)}`);
         return;

@@ -111,9 +111,8 @@ export function setNamespace(r: Res, namespace: string): void {
  * embeds: GA and beta versions of about 1.21). Anything else, including every
  * custom resource, is treated as namespaced, as kustomize does.
  */
-const CLUSTER_SCOPED = new Set<string>(
-  (
-    [
+const CLUSTER_SCOPED_LIST: string[] = (
+  [
       ['v1', ['Namespace', 'Node', 'PersistentVolume', 'ComponentStatus']],
       ['admissionregistration.k8s.io/v1,v1beta1', ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration']],
       ['apiextensions.k8s.io/v1,v1beta1', ['CustomResourceDefinition']],
@@ -131,12 +130,21 @@ const CLUSTER_SCOPED = new Set<string>(
     const slash = gv.indexOf('/');
     const group = slash < 0 ? '' : gv.slice(0, slash);
     const versions = (slash < 0 ? gv : gv.slice(slash + 1)).split(',');
-    return versions.flatMap((v) => kinds.map((k) => `${group}/${v}/${k}`));
-  }),
-);
+    return versions.flatMap((v) => kinds.map((k) => `${k}|${group}/${v}`));
+  });
+
+/** kind → group/versions in which it is cluster-scoped. */
+const CLUSTER_SCOPED = new Map<string, Set<string>>();
+for (const entry of CLUSTER_SCOPED_LIST) {
+  const [kind, gv] = entry.split('|') as [string, string];
+  let s = CLUSTER_SCOPED.get(kind);
+  if (!s) CLUSTER_SCOPED.set(kind, (s = new Set()));
+  s.add(gv);
+}
 
 export function isClusterScoped(group: string, version: string, kind: string): boolean {
-  return CLUSTER_SCOPED.has(`${group}/${version}/${kind}`);
+  const gvs = CLUSTER_SCOPED.get(kind);
+  return gvs !== undefined && gvs.has(`${group}/${version}`);
 }
 
 export function resIsClusterScoped(r: Res): boolean {
@@ -157,6 +165,11 @@ export function sameId(a: PrevId, b: PrevId): boolean {
     a.name === b.name &&
     effectiveNamespace(a) === effectiveNamespace(b)
   );
+}
+
+/** A string equal for exactly the identities sameId() considers equal. */
+export function idKey(id: PrevId): string {
+  return `${id.group}/${id.version}/${id.kind}/${effectiveNamespace(id)}/${id.name}`;
 }
 
 export function idString(id: PrevId): string {

@@ -188,8 +188,8 @@ function mergeKeyedList(dest: unknown, patch: unknown[], key: string, item: Sche
     const d = byKey.get(k);
     if (p.$patch === 'delete') continue;
     if (p.$patch === 'replace') {
-      // kustomize keeps the existing element as it is (and drops a new one).
-      if (d !== undefined) out.push(d);
+      // kustomize keeps an existing element as it is, and adds a new one without the directive.
+      out.push(d !== undefined ? d : stripped(p));
       continue;
     }
     const merged = mergeMap(d === undefined ? undefined : d, p, item);

@@ -168,28 +168,33 @@ export function updateImage(image: string, rule: ImageRule): string | null {
   return `${name}${tag ? `:${tag}` : ''}${digest ? `@${digest}` : ''}`;
 }
 
-/** `images:` — every `containers`/`initContainers` list anywhere in any object, one rule after the other. */
+/**
+ * `images:` — every `containers`/`initContainers` list anywhere in any object.
+ * Rules apply one after the other to each image (a rule can match what an
+ * earlier one produced), which is what running them as separate passes does.
+ */
 export function applyImages(list: Res[], rules: ImageRule[]): void {
-  for (const rule of rules) for (const r of list) visitContainers(r.obj, rule);
+  for (const r of list) visitContainers(r.obj, rules);
 }
 
-function visitContainers(node: unknown, rule: ImageRule): void {
+function visitContainers(node: unknown, rules: ImageRule[]): void {
   if (Array.isArray(node)) {
-    for (const el of node) visitContainers(el, rule);
+    for (const el of node) if (el !== null && typeof el === 'object') visitContainers(el, rules);
     return;
   }
   if (!isObj(node)) return;
-  for (const key of Object.keys(node)) {
+  for (const key in node) {
     const v = node[key];
+    if (v === null || typeof v !== 'object') continue;
     if ((key === 'containers' || key === 'initContainers') && Array.isArray(v)) {
       for (const c of v) {
-        if (isObj(c) && typeof c.image === 'string') {
-          const updated = updateImage(c.image, rule);
-          if (updated !== null) c.image = updated;
-        }
+        if (!isObj(c) || typeof c.image !== 'string') continue;
+        let image = c.image;
+        for (const rule of rules) image = updateImage(image, rule) ?? image;
+        c.image = image;
       }
     }
-    if (v !== null && typeof v === 'object') visitContainers(v, rule);
+    visitContainers(v, rules);
   }
 }
 

@@ -1,3 +1,5 @@
+import type { KustomizeCache } from './cache';
+
 /**
  * Read access to a tree of files, so one renderer serves a Git tree at a
  * commit (blobs by path) and a directory on disk. Paths are repository-relative
@@ -40,6 +42,8 @@ export interface KustomizeProblem {
 }
 
 export interface RenderOptions {
+  /** Parsed-YAML cache shared between renders (createKustomizeCache()); speeds up rendering many commits. */
+  cache?: KustomizeCache;
   /**
    * `rootOnly` (kubectl's and Argo CD's default): files named by resources,
    * patches and generators must be inside the kustomization's directory.

@@ -1,0 +1,91 @@
+import { createHash } from 'node:crypto';
+import { YamlLoadError, loadYamlDocuments } from '../manifests';
+import { clone } from './resource';
+import { loadKustomizeYaml } from './yaml';
+
+/**
+ * Parsed YAML kept across renders (the indexer renders the same overlay at
+ * many commits, and most files do not change between them). Keyed by a
+ * content hash, so it is valid for any file with the same bytes. Callers
+ * keep one per process (or per repository) and pass it in RenderOptions.
+ */
+export interface KustomizeCache {
+  readonly size: number;
+  clear(): void;
+}
+
+type Entry = { docs: unknown[] } | { error: string };
+
+export class ParseCache implements KustomizeCache {
+  private readonly entries = new Map<string, Entry>();
+  constructor(private readonly maxEntries: number) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+
+  lookup(key: string): Entry | undefined {
+    const e = this.entries.get(key);
+    if (e !== undefined) {
+      // Keep recently used entries at the end (Map iteration order) for eviction.
+      this.entries.delete(key);
+      this.entries.set(key, e);
+    }
+    return e;
+  }
+
+  store(key: string, e: Entry): void {
+    this.entries.set(key, e);
+    if (this.entries.size > this.maxEntries) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest !== undefined) this.entries.delete(oldest);
+    }
+  }
+}
+
+export function createKustomizeCache(maxEntries = 20_000): KustomizeCache {
+  return new ParseCache(maxEntries);
+}
+
+/** Content hashes of Buffers already seen (a Git blob cache hands out the same Buffer for the same blob). */
+const bufferKeys = new WeakMap<Buffer, string>();
+
+function contentKey(text: string | Buffer): string {
+  if (typeof text === 'string') return createHash('sha1').update(text).digest('base64');
+  let k = bufferKeys.get(text);
+  if (k === undefined) {
+    k = createHash('sha1').update(text).digest('base64');
+    bufferKeys.set(text, k);
+  }
+  return k;
+}
+
+export type YamlMode = 'resource' | 'kustomization';
+
+/**
+ * Parses YAML with the rules of `mode` (resources: kustomize's, kustomization
+ * files: kubectl's). `mutable` results are fresh copies the caller may change;
+ * otherwise they may be shared with the cache and must only be read.
+ */
+export function parseYaml(cache: ParseCache | undefined, mode: YamlMode, text: string | Buffer, mutable: boolean): unknown[] {
+  const parse = (s: string) => (mode === 'resource' ? loadKustomizeYaml(s) : loadYamlDocuments(s).documents);
+  if (cache === undefined) return parse(typeof text === 'string' ? text : text.toString('utf8'));
+  const key = `${mode}:${contentKey(text)}`;
+  let e = cache.lookup(key);
+  if (e === undefined) {
+    try {
+      e = { docs: parse(typeof text === 'string' ? text : text.toString('utf8')) };
+    } catch (err) {
+      if (!(err instanceof YamlLoadError)) throw err;
+      e = { error: err.message };
+    }
+    cache.store(key, e);
+    if ('docs' in e && mutable) return clone(e.docs);
+  }
+  if ('error' in e) throw new YamlLoadError('yaml-syntax', e.error);
+  return mutable ? clone(e.docs) : e.docs;
+}
