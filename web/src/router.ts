@@ -1,4 +1,5 @@
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router';
+import { markNavigation, prefetchTimeline } from './composables/timelinePrefetch';
 
 /** Navigation entries; an entry with `feature` shows only when the server reports that feature. */
 export const NAV: { to: string; label: string; feature?: string }[] = [
@@ -28,6 +29,16 @@ export const router = createRouter({
   history: createWebHistory(),
   routes,
   scrollBehavior: (to, from, saved) => (saved ?? (to.path !== from.path ? { top: 0 } : undefined)),
+});
+// A timeline's events and ECharts start loading while the page's own code is still on its way.
+router.beforeEach((to, from) => {
+  markNavigation();
+  if (/^\/environments\/[^/]+\/timeline$/.test(to.path) && to.path !== from.path) {
+    // The page's code first: the server streams files while it computes the events.
+    void import('./features/timeline/TimelinePage.vue');
+    void import('./charts/SwimlaneChart.vue');
+    prefetchTimeline(String(to.params.env), to.query);
+  }
 });
 router.afterEach((to) => {
   const env = typeof to.params.env === 'string' ? ` · ${to.params.env}` : '';

@@ -1,18 +1,28 @@
 import { onScopeDispose, ref, watch, type Ref } from 'vue';
 
-export type StreamStatus = 'off' | 'connecting' | 'live' | 'reconnecting';
+/** live: events flow; degraded: connected, but the server reports it cannot read new events. */
+export type StreamStatus = 'off' | 'connecting' | 'live' | 'degraded' | 'reconnecting';
 
 /**
  * Server-sent events from `url` while it is not null: `onEvent` gets each `event` message's JSON.
- * The browser reconnects by itself; the status says whether updates are flowing.
+ * The browser reconnects by itself; the status says whether updates are flowing, and `problem`
+ * holds the server's last `event: error` message.
  */
 export function useEventStream<T>(url: Ref<string | null>, onEvent: (data: T) => void) {
   const status = ref<StreamStatus>('off');
+  const problem = ref<string | null>(null);
   let source: EventSource | null = null;
+  let lastProblemAt = 0;
   const close = () => {
     source?.close();
     source = null;
     status.value = 'off';
+  };
+  const healthy = () => {
+    if (Date.now() - lastProblemAt > 20_000) {
+      status.value = 'live';
+      problem.value = null;
+    }
   };
   watch(
     url,
@@ -20,20 +30,29 @@ export function useEventStream<T>(url: Ref<string | null>, onEvent: (data: T) =>
       close();
       if (!u || typeof EventSource === 'undefined') return;
       status.value = 'connecting';
+      lastProblemAt = 0;
       const s = new EventSource(u);
       source = s;
-      s.addEventListener('ready', () => (status.value = 'live'));
-      s.addEventListener('ping', () => (status.value = 'live'));
-      s.addEventListener('open', () => {
-        if (status.value === 'reconnecting') status.value = 'connecting';
-      });
+      s.addEventListener('ready', healthy);
+      s.addEventListener('ping', healthy);
       s.addEventListener('error', (e) => {
-        // The server also sends `event: error` messages (a failed poll); those carry data and keep the stream open.
-        if ((e as MessageEvent).data !== undefined) return;
-        if (source === s) status.value = s.readyState === EventSource.CLOSED ? 'off' : 'reconnecting';
+        if (source !== s) return;
+        const data = (e as MessageEvent<string>).data;
+        if (data !== undefined) {
+          // `event: error` from the server: the connection is up but its reads fail.
+          lastProblemAt = Date.now();
+          status.value = 'degraded';
+          try {
+            problem.value = (JSON.parse(data) as { message?: string }).message ?? data;
+          } catch {
+            problem.value = data;
+          }
+          return;
+        }
+        status.value = s.readyState === EventSource.CLOSED ? 'off' : 'reconnecting';
       });
       s.addEventListener('event', (m) => {
-        status.value = 'live';
+        healthy();
         try {
           onEvent(JSON.parse((m as MessageEvent<string>).data) as T);
         } catch {
@@ -44,5 +63,5 @@ export function useEventStream<T>(url: Ref<string | null>, onEvent: (data: T) =>
     { immediate: true },
   );
   onScopeDispose(close);
-  return { status };
+  return { status, problem };
 }

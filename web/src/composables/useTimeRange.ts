@@ -2,6 +2,7 @@ import { computed, ref, watch } from 'vue';
 import { useRoute } from 'vue-router';
 import { rangeToQuery, resolveRange, type PresetId, type TimeRange } from '../lib/timeRange';
 import { useQueryWriter } from './useQuery';
+import { navigationTime } from './timelinePrefetch';
 
 /**
  * The time window held by the URL (`preset`, or `from` + `to`). A preset is resolved when the
@@ -11,8 +12,9 @@ export function useTimeRange(fallback: PresetId = '24h') {
   const route = useRoute();
   const { update } = useQueryWriter();
   const key = computed(() => [route.query.preset, route.query.from, route.query.to].map(String).join('|'));
-  const range = ref<TimeRange>(resolveRange(route.query, Date.now(), fallback));
-  watch(key, () => (range.value = resolveRange(route.query, Date.now(), fallback)));
+  // Resolved against the start of the navigation, so the router's prefetch asked for the same window.
+  const range = ref<TimeRange>(resolveRange(route.query, navigationTime(), fallback));
+  watch(key, () => (range.value = resolveRange(route.query, navigationTime(), fallback)));
 
   function setRange(r: TimeRange, opts: { replace?: boolean } = {}) {
     const q = rangeToQuery(r);

@@ -1,6 +1,7 @@
-import { computed, ref, shallowRef, watch, type Ref } from 'vue';
-import { api, unwrap } from '../api/client';
+import { computed, onScopeDispose, ref, shallowRef, watch, type Ref } from 'vue';
+import { api } from '../api/client';
 import type { components } from '../api/schema';
+import { fetchTimelinePage, takePrefetched, PAGE_SIZE } from './timelinePrefetch';
 import type { AsyncStatus } from './useAsync';
 import { includesNow, within, type TimeRange } from '../lib/timeRange';
 import { filtersToApi, sameFilters, type TimelineFilters } from '../lib/timelineQuery';
@@ -9,8 +10,7 @@ import { useEventStream } from './useEventStream';
 
 type Counts = components['schemas']['LaneCountsDto'];
 
-/** Events per request: the API's maximum, so a busy 24 h window (10,000 events) arrives in one page. */
-export const PAGE_SIZE = 10_000;
+export { PAGE_SIZE };
 
 /**
  * Timeline events of an environment for the window and filters in the URL, newest first; older
@@ -29,11 +29,9 @@ export function useTimelinePager(env: Ref<string>, range: Ref<TimeRange>, filter
   let loaded: { env: string; filters: TimelineFilters } | null = null;
   let seq = 0;
 
-  async function fetchPage(cursor: string | null) {
-    const r = await api.GET('/api/v1/environments/{env}/timeline', {
-      params: { path: { env: env.value }, query: { from: extent.value!.from, to: extent.value!.to, limit: PAGE_SIZE, ...(cursor ? { cursor } : {}), ...filtersToApi(filters.value) } as never },
-    });
-    return unwrap(r);
+  function fetchPage(cursor: string | null) {
+    const { from, to } = extent.value!;
+    return (!cursor && takePrefetched(env.value, from, to, filters.value)) || fetchTimelinePage(env.value, from, to, filters.value, cursor);
   }
 
   async function load() {
@@ -91,22 +89,51 @@ export function useTimelinePager(env: Ref<string>, range: Ref<TimeRange>, filter
   });
   let pending: TimelineEvent[] = [];
   let flush: ReturnType<typeof setTimeout> | null = null;
-  const { status: streamStatus } = useEventStream<TimelineEvent>(streamUrl, (e) => {
+  function addEvents(batch: readonly TimelineEvent[]) {
+    const merged = mergeNewest(events.value, batch);
+    if (merged === events.value) return;
+    const known = new Set(events.value.map((e) => e.key));
+    const c = { ...counts.value };
+    for (const x of batch) if (!known.has(x.key)) c[x.lane as keyof Counts] += 1;
+    counts.value = c;
+    events.value = merged;
+    if (extent.value && merged[0] && merged[0].at > extent.value.to) extent.value = { from: extent.value.from, to: merged[0].at };
+  }
+  const { status: streamStatus, problem: streamProblem } = useEventStream<TimelineEvent>(streamUrl, (e) => {
     pending.push(e);
     // Batch bursts (an apply touching 50 objects) into one update.
     flush ??= setTimeout(() => {
       const batch = pending;
       pending = [];
       flush = null;
-      const merged = mergeNewest(events.value, batch);
-      if (merged === events.value) return;
-      const c = { ...counts.value };
-      for (const x of batch) c[x.lane as keyof Counts] += 1;
-      counts.value = c;
-      events.value = merged;
-      if (extent.value && batch.some((x) => x.at > extent.value!.to)) extent.value = { from: extent.value.from, to: merged[0]!.at };
+      addEvents(batch);
     }, 150);
   });
 
-  return { state, error, events, counts, nextCursor, loadingMore, extent, live, streamStatus, loadMore, reload };
+  // When the stream is down or the server says it cannot read new events, ask for them every 5 s
+  // instead (the indicator says so): new changes still appear without a reload.
+  const polling = computed(() => live.value && streamStatus.value !== 'live' && streamStatus.value !== 'connecting');
+  let unhealthySince = 0;
+  const timer = setInterval(async () => {
+    if (!live.value || streamStatus.value === 'live') {
+      unhealthySince = 0;
+      return;
+    }
+    unhealthySince ||= Date.now();
+    if (Date.now() - unhealthySince < 4000 || state.value !== 'done') return;
+    const mine = seq;
+    const newest = events.value[0]?.at ?? range.value.from;
+    const from = new Date(Math.max(Date.parse(range.value.from), Date.parse(newest) - 5000)).toISOString();
+    try {
+      const r = await api.GET('/api/v1/environments/{env}/timeline', {
+        params: { path: { env: env.value }, query: { from, to: new Date(Date.now() + 60_000).toISOString(), limit: 1000, ...filtersToApi(filters.value) } as never },
+      });
+      if (mine === seq && r.data) addEvents(r.data.events);
+    } catch {
+      // The next tick tries again.
+    }
+  }, 5000);
+  onScopeDispose(() => clearInterval(timer));
+
+  return { state, error, events, counts, nextCursor, loadingMore, extent, live, streamStatus, streamProblem, polling, loadMore, reload };
 }
