@@ -102,14 +102,25 @@ try {
     const page = ctx.pages()[0] ?? (await ctx.newPage());
     await page.goto(s.url + path);
     await page.waitForSelector('[data-rendered]', { timeout: 30_000 });
-    const m = (await page.evaluate(() => ({
-      rendered: performance.getEntriesByName('timeline-rendered')[0]?.startTime ?? null,
-      data: performance.getEntriesByName('timeline-data')[0]?.startTime ?? null,
-      rows: document.querySelectorAll('[aria-label="Events in the window"] li').length,
-      listed: document.querySelector('#list-h')?.textContent ?? '',
-      api: (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).filter((e) => e.name.includes('/timeline?')).map((e) => [Math.round(e.requestStart), Math.round(e.responseStart), Math.round(e.responseEnd)])[0] ?? null,
-    }))) as { rendered: number | null; data: number | null; rows: number; listed: string; api: number[] | null };
-    if (process.env.BENCH_DEBUG) log(JSON.stringify(await page.evaluate(() => [performance.getEntriesByType('navigation').map((e: any) => [e.requestStart, e.responseStart, e.responseEnd, e.domInteractive, e.domContentLoadedEventEnd].map(Math.round)), ...performance.getEntriesByType('resource').map((e: any) => [e.name.replace(location.origin, '').slice(0, 50), Math.round(e.startTime), Math.round(e.requestStart), Math.round(e.responseStart), Math.round(e.responseEnd)])])));
+    // Runs in the page (the DOM's globals, reached through globalThis: this file is type-checked without the DOM library).
+    const m = (await page.evaluate(() => {
+      const w = globalThis as any;
+      return {
+        rendered: w.performance.getEntriesByName('timeline-rendered')[0]?.startTime ?? null,
+        data: w.performance.getEntriesByName('timeline-data')[0]?.startTime ?? null,
+        rows: w.document.querySelectorAll('[aria-label="Events in the window"] li').length,
+        listed: w.document.querySelector('#list-h')?.textContent ?? '',
+        api: w.performance.getEntriesByType('resource').filter((e: any) => e.name.includes('/timeline?')).map((e: any) => [Math.round(e.requestStart), Math.round(e.responseStart), Math.round(e.responseEnd)])[0] ?? null,
+      };
+    })) as { rendered: number | null; data: number | null; rows: number; listed: string; api: number[] | null };
+    // BENCH_DEBUG=1: every request of the page with its start, request, first and last byte (ms).
+    if (process.env.BENCH_DEBUG) {
+      const timings = await page.evaluate(() => {
+        const w = globalThis as any;
+        return w.performance.getEntriesByType('resource').map((e: any) => [e.name.replace(w.location.origin, '').slice(0, 50), Math.round(e.startTime), Math.round(e.requestStart), Math.round(e.responseStart), Math.round(e.responseEnd)]);
+      });
+      log(JSON.stringify(timings));
+    }
     await ctx.close();
     browser = null;
     rmSync(profile, { recursive: true, force: true });
