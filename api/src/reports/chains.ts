@@ -145,20 +145,19 @@ export class SegmentChecker {
 
   finish(): ChainIssue[] {
     const seg = this.seg;
-    const what = `${seg.stream} ${seg.key}`;
     if (this.count !== seg.records) {
       const diff = seg.records - this.count;
       this.issues.push({
         kind: 'count',
         position: null,
-        message: diff > 0 ? `${what}: ${diff} record(s) of the report's window are missing (${seg.records} when generated, ${this.count} now)` : `${what}: ${-diff} record(s) appeared inside the report's window (${seg.records} when generated, ${this.count} now)`,
+        message: diff > 0 ? `${diff} record(s) of the report's window are missing (${seg.records} when generated, ${this.count} now)` : `${-diff} record(s) appeared inside the report's window (${seg.records} when generated, ${this.count} now)`,
       });
     }
     if (seg.to.position > 0) {
       if (!this.last || Number(this.last.position) !== seg.to.position) {
-        this.issues.push({ kind: 'removed', position: seg.to.position, message: `${what}: the chain head the report recorded (position ${seg.to.position}) is gone` });
+        this.issues.push({ kind: 'removed', position: seg.to.position, message: `the chain head the report recorded (position ${seg.to.position}) is gone` });
       } else if (this.last.hash !== seg.to.hash) {
-        this.issues.push({ kind: 'head-moved', position: seg.to.position, message: `${what}: the chain head the report recorded (position ${seg.to.position}) now has another hash (${seg.to.hash?.slice(0, 16)}… then, ${this.last.hash.slice(0, 16)}… now)` });
+        this.issues.push({ kind: 'head-moved', position: seg.to.position, message: `the chain head the report recorded (position ${seg.to.position}) now has another hash (${seg.to.hash?.slice(0, 16)}… then, ${this.last.hash.slice(0, 16)}… now)` });
       }
     }
     return this.issues;

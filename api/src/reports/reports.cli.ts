@@ -86,7 +86,9 @@ export function registerReportCommands(program: Command, ctx: CliContext, withCo
     .description('check a report file against the database: exit 0 intact, 1 changed (the file, its records, or the hash chains), 2 error')
     .argument('<file>', 'a CSV, JSON or PDF report')
     .option('--json', 'print the result as JSON')
-    .action(async (file: string, o: { config?: string; json?: boolean }) => {
+    .action(async (file: string, _o: unknown, cmd: Command) => {
+      // `report` has --config and --json too: whichever level they were given at, they count.
+      const o = cmd.optsWithGlobals<{ config?: string; json?: boolean }>();
       if (!existsSync(file)) throw new DomainError('report.file_missing', `${file}: no such file`, 404);
       await withRuntime(o, ctx.env, async (rt) => {
         const service = new ReportsService(rt.ds, new ReportsRepository(rt.ds), rt.config, rt.logger, rt.runtime);
