@@ -7,6 +7,7 @@ import {
   kindOf,
   nameOf,
   namespaceOf,
+  originalId,
   resIsClusterScoped,
   type Obj,
   type Res,
@@ -233,8 +234,13 @@ function resolve(
   let found = candidates.filter((c) => c.prev.some((id) => id.name === oldName));
   if (found.length === 0) return undefined;
   if (refNamespace !== undefined) {
+    // A reference that names a namespace must name the object's original or current one (not one in between).
     const want = refNamespace === '' ? 'default' : refNamespace;
-    found = found.filter((c) => [currentId(c), ...c.prev].some((id) => effectiveNamespace(id) === want || effectiveNamespace(id) === ''));
+    found = found.filter((c) => {
+      const org = effectiveNamespace(originalId(c));
+      const cur = effectiveNamespace(currentId(c));
+      return org === want || cur === want || cur === '';
+    });
   } else if (!resIsClusterScoped(referrer)) {
     const ns = effectiveNamespace(currentId(referrer));
     found = found.filter((c) => resIsClusterScoped(c) || effectiveNamespace(currentId(c)) === ns);

@@ -446,6 +446,10 @@ class Renderer {
         for (const doc of parsed.docs) applySmpByIdentity(ra, doc, e.field, patchCtx(e.field));
         continue;
       }
+      if (parsed.type === 'smp' && parsed.docs.length > 1) {
+        this.problem(k.file, e.field, 'several strategic merge patches in one entry cannot have a target (kustomize refuses it); split them', 'invalid');
+        continue;
+      }
       const target = compileTarget(value.target);
       if (typeof target === 'string') {
         this.problem(k.file, `${e.field}.target`, target, 'invalid');
