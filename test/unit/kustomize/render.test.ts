@@ -35,9 +35,13 @@ describe('renderKustomization: dependency closure', () => {
     });
     const r = renderKustomization('overlays/prod', fs);
     expect(r.files).toEqual([
+      'base/Kustomization',
       'base/app.env',
       'base/app.yaml',
       'base/kustomization.yaml',
+      'base/kustomization.yml',
+      'overlays/prod/Kustomization',
+      'overlays/prod/kustomization.yaml',
       'overlays/prod/kustomization.yml',
       'overlays/prod/missing.yaml',
       'overlays/prod/patch.yaml',
@@ -67,6 +71,12 @@ describe('renderKustomization: bad input is a problem, never an exception', () =
     ['a Component listed as a resource', { 'k/kustomization.yaml': 'resources: [../c]\n', 'c/kustomization.yaml': 'kind: Component\n' }, 'k', 'invalid'],
     ['a Kustomization listed as a component', { 'k/kustomization.yaml': 'components: [../c]\n', 'c/kustomization.yaml': 'resources: []\n' }, 'k', 'invalid'],
     ['an entry outside the repository', { 'k/kustomization.yaml': '' }, '../k', 'not-found'],
+    [
+      'a target regex that could backtrack for ever',
+      { 'k/kustomization.yaml': 'resources: [a.yaml]\npatches:\n  - target: {name: "(a+)+$"}\n    patch: "[]"\n', 'k/a.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab}\n' },
+      'k',
+      'invalid',
+    ],
     ['a kustomization file listed as a resource', { 'k/kustomization.yaml': 'resources: [other.yaml]\n', 'k/other.yaml': 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n' }, 'k', 'invalid'],
   ];
   it.each(cases)('%s', (_name, files, entry, code) => {
@@ -90,6 +100,9 @@ describe('renderKustomization: missingKustomization generate (Flux without a kus
     const r = renderKustomization('clusters/prod', fs, { missingKustomization: 'generate' });
     expect(r.problems).toEqual([]);
     expect(r.objects.map((o: any) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`).sort()).toEqual(['/web', 'infra/ingress-nginx']);
+    // Listings count (a new file changes the result): they appear as directories with a trailing slash.
+    expect(r.files).toEqual(expect.arrayContaining(['clusters/prod/', 'clusters/prod/apps/', 'clusters/prod/apps/web.yaml', 'clusters/prod/infra/ingress.yaml']));
+    expect(r.files).not.toContain('clusters/prod/infra/ignored.yaml');
   });
 });
 

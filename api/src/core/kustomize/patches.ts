@@ -19,7 +19,7 @@ import {
   type PrevId,
   type Res,
 } from './resource';
-import { compileTarget, targetMatches, type Target } from './selector';
+import { targetMatches, type Target } from './selector';
 import { applyStrategicMerge } from './smp';
 
 export interface PatchContext {
@@ -192,4 +192,3 @@ export function readPatchOptions(raw: unknown, field: string, ctx: PatchContext)
   return out;
 }
 
-export { compileTarget };

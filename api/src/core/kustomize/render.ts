@@ -13,7 +13,6 @@ import {
   idString,
   isObj,
   kindOf,
-  metadataOf,
   nameOf,
   newRes,
   setName,
@@ -111,7 +110,7 @@ class Renderer {
 
   constructor(
     private readonly fs: KustomizeFs,
-    private readonly opts: RenderOptions,
+    opts: RenderOptions,
   ) {
     this.restrict = (opts.loadRestrictions ?? 'rootOnly') === 'rootOnly';
     this.maxBytes = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
@@ -135,18 +134,19 @@ class Renderer {
 
   /** The kustomization in `dir`; 'missing' when there is none, null when it is unreadable. */
   loadKustomization(dir: string): Kustomization | 'missing' | null {
+    // All three names are part of the closure: adding a second kustomization file changes the result.
     const found: Array<{ file: string; content: Buffer }> = [];
     for (const name of KUSTOMIZATION_FILE_NAMES) {
       const file = joinPath(dir, name)!;
-      const content = this.fs.read(file);
+      const content = this.read(file);
       if (content !== null) found.push({ file, content });
     }
-    if (found.length === 0) {
-      for (const name of KUSTOMIZATION_FILE_NAMES) this.files.add(joinPath(dir, name)!);
-      return 'missing';
-    }
+    if (found.length === 0) return 'missing';
     const { file, content } = found[0]!;
-    this.files.add(file);
+    if (content.length > this.maxBytes) {
+      this.problem(file, '', `${content.length} bytes, over the ${this.maxBytes} byte limit`, 'invalid');
+      return null;
+    }
     if (found.length > 1) {
       this.problem(file, '', `found several kustomization files in ${dir || '.'} (${found.map((f) => basename(f.file)).join(', ')}); kustomize refuses this, using ${basename(file)}`, 'conflict');
     }
@@ -611,6 +611,8 @@ class Renderer {
     const ra: Res[] = [];
     const seen = new Set<string>();
     const walk = (d: string) => {
+      // A listed directory is part of the closure as `dir/` (its tree, for the caller's cache key).
+      this.files.add(d === '' ? '/' : `${d}/`);
       const names = (this.fs.list(d) ?? []).slice().sort();
       for (const name of names) {
         const path = joinPath(d, name)!;

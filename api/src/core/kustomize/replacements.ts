@@ -1,5 +1,5 @@
 import { YamlLoadError } from '../manifests';
-import { clone, isObj, kindOf, nameOf, type Obj, type Res } from './resource';
+import { clone, isObj, kindOf, nameOf, type Res } from './resource';
 import { compileTarget, targetMatches, type Target } from './selector';
 
 /**
@@ -168,8 +168,6 @@ export function applyReplacements(list: Res[], raw: unknown, ctx: ReplacementCon
   });
 }
 
-const SOURCE_FIELDS = ['group', 'version', 'kind', 'name', 'namespace', 'fieldPath', 'options'];
-
 function applyOne(list: Res[], r: unknown, field: string, ctx: ReplacementContext): void {
   if (!isObj(r) || !isObj(r.source) || !Array.isArray(r.targets)) {
     ctx.problem(field, 'a replacement needs a source and a list of targets');
@@ -182,7 +180,6 @@ function applyOne(list: Res[], r: unknown, field: string, ctx: ReplacementContex
     ctx.problem(`${field}.source`, sel);
     return;
   }
-  void SOURCE_FIELDS;
   const sources = list.filter((x) => targetMatches(sel, x));
   if (sources.length !== 1) {
     ctx.problem(`${field}.source`, sources.length === 0 ? 'no object matches the replacement source' : `${sources.length} objects match the replacement source; it must select one`, sources.length === 0 ? 'not-found' : 'not-applied');
@@ -275,4 +272,3 @@ function applyTarget(list: Res[], t: unknown, value: unknown, field: string, ctx
   }
 }
 
-export type { Obj };

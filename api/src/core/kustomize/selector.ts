@@ -92,6 +92,20 @@ export interface Target {
   annotations?: Requirement[];
 }
 
+/**
+ * kustomize compiles targets with Go's linear-time regexp; JavaScript's
+ * backtracks. Patterns from a repository must not be able to hang the
+ * indexer, so repeated groups that themselves contain a repetition
+ * (`(a+)+`, `(x|xy)*`) and very long patterns are refused. Real targets are
+ * names, `.*` and alternations.
+ */
+function safePattern(p: string): boolean {
+  if (p.length > 512) return false;
+  if (/\([^()]*[+*?{|][^()]*\)\s*[+*{]/.test(p)) return false;
+  if (/\([^()]*\([^()]*\)[^()]*\)\s*[+*{]/.test(p)) return false;
+  return true;
+}
+
 const TARGET_FIELDS = ['group', 'version', 'kind', 'name', 'namespace', 'labelSelector', 'annotationSelector'];
 
 /** Compiles a patch/replacement `target`/`select` (fields are anchored regular expressions); error message on failure. */
@@ -105,6 +119,9 @@ export function compileTarget(raw: unknown, extraFields: readonly string[] = [])
     const v = raw[k];
     if (v === undefined || v === null || v === '') continue;
     if (typeof v !== 'string') return `${k} must be a string`;
+    if (!safePattern(v)) {
+      return `${k}: regular expression ${JSON.stringify(v)} is too long or nests repetitions (refused: it could take exponential time here, unlike in Go)`;
+    }
     try {
       t[k] = new RegExp(`^(?:${v})$`);
     } catch (e) {

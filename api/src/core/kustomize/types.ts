@@ -64,8 +64,11 @@ export interface RenderResult {
   /** Rendered objects, in kustomize's legacy order (or FIFO when the kustomization asks for it). */
   objects: Record<string, unknown>[];
   /**
-   * Every path the result depends on, sorted: files read, plus referenced
-   * paths that did not exist (so adding them later changes a cache key).
+   * Every path the result depends on, sorted: files read, plus paths that were
+   * looked for and did not exist (the three kustomization file names of every
+   * directory, missing resources), so adding them later changes a cache key.
+   * With `missingKustomization: 'generate'`, directories whose listing was
+   * used appear with a trailing '/' ('/' for the root): key them by tree.
    */
   files: string[];
   problems: KustomizeProblem[];
