@@ -77,9 +77,17 @@ export function listCases(): FixtureCase[] {
     });
 }
 
-/** kubectl with Kustomize, when this machine has it. */
+/**
+ * kubectl with Kustomize v5, when this machine has it: KUSTOMIZE_KUBECTL names
+ * it (or `none` to skip the comparisons), otherwise PATH and the usual places.
+ */
 export function kubectlPath(): string | null {
-  for (const p of ['/usr/bin/kubectl', '/usr/local/bin/kubectl']) {
+  const override = process.env.KUSTOMIZE_KUBECTL;
+  if (override === 'none') return null;
+  const candidates = override
+    ? [override]
+    : [...(process.env.PATH ?? '').split(':').filter(Boolean).map((d) => join(d, 'kubectl')), '/usr/bin/kubectl', '/usr/local/bin/kubectl'];
+  for (const p of candidates) {
     if (!existsSync(p)) continue;
     try {
       const v = execFileSync(p, ['version', '--client'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });

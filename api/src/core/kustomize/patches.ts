@@ -59,6 +59,7 @@ export function parsePatchText(text: string, parse: (text: string) => unknown[])
   const maps: Obj[] = [];
   for (const d of docs) {
     if (!isObj(d)) return 'unable to parse the patch as a strategic merge patch (an object) or a JSON patch (a list of operations)';
+    if (typeof d.kind !== 'string' || d.kind === '') return 'a strategic merge patch needs a kind (and apiVersion and metadata.name), even with a target';
     maps.push(d);
   }
   return { type: 'smp', docs: maps };
