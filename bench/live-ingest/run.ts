@@ -213,7 +213,14 @@ async function main(): Promise<void> {
     const tRun = now();
     const cpuRun = process.cpuUsage();
     await child.request({ cmd: 'run', events: o.events, hot: o.hot, rate: o.rate, seed: 42 }, (m) => m.done);
-    await until(() => revisions - revBefore >= o.events, 'every event to be committed', 600_000);
+    // Every event committed — or, if the recorder fell so far behind that the server's watch history ran out
+    // (a relist then records each object's final state, not the states in between), everything settled.
+    await until(
+      () => revisions - revBefore >= o.events || (runDone !== null && writer.pending === 0 && now() - lastCommit > 3000 && rec.kinds.every((w: any) => w.status.status === 'watching')),
+      'every event to be committed',
+      900_000,
+    );
+    const relists = rec.kinds.reduce((n: number, w: any) => n + (w.status.lastListAt?.getTime() > tRun ? 1 : 0), 0);
     const done = runDone as unknown as { events: number; seconds: number };
     const storeSeconds = (lastCommit - tRun) / 1000;
     const cpu = process.cpuUsage(cpuRun);
@@ -314,7 +321,7 @@ async function main(): Promise<void> {
     };
     const rows: [string, string | number, string][] = [
       ['initial list', `${o.objects} objects in ${figures.initialListSeconds}s`, `${figures.initialListObjectsPerSecond} objects/s`],
-      ['events written', `${done.events} in ${round(storeSeconds)}s (generator ${figures.generatorSeconds}s at ${o.rate}/s)`, ''],
+      ['events written', `${done.events} in ${round(storeSeconds)}s (generator ${figures.generatorSeconds}s at ${o.rate}/s)`, eventRows < done.events ? `only ${eventRows} recorded: ${relists} relists merged intermediate states` : ''],
       ['events/s stored', figures.eventsPerSecondStored, `target ≥ ${TARGETS.eventsPerSecond} ${ok.eventsPerSecond ? 'ok' : 'MISSED'}; recorder used ${figures.recorderCpuCores} CPU cores meanwhile`],
       ['lag p50 / p95 / p99 / max', `${figures.lagP50Seconds} / ${figures.lagP95Seconds} / ${figures.lagP99Seconds} / ${figures.lagMaxSeconds} s`, `target p95 ≤ ${TARGETS.p95LagSeconds}s ${ok.p95Lag ? 'ok' : 'MISSED'} (${lags.length} events matched)`],
       ['  simulator → recorder p50 / p95', `${figures.deliveryP50Seconds} / ${figures.deliveryP95Seconds} s`, 'event written → received and hashed'],

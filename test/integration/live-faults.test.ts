@@ -122,7 +122,7 @@ describe('live recorder under faults', () => {
   });
 
   it('when writing falls behind, the watch pauses and resumes from its resourceVersion: nothing lost, no gap', async () => {
-    const { sim, name, service } = await setup({ kinds: ['ConfigMap'], options: { highWater: 3, flushIntervalMs: 300 } });
+    const { sim, name, service } = await setup({ kinds: ['ConfigMap'], options: { highWater: 3, maxPending: 6, flushIntervalMs: 300 } });
     await service.startWatching();
     await sim.waitForWatches(1);
     const watchesBefore = sim.requests.filter((r) => r.verb === 'watch').length;

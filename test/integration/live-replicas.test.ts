@@ -42,7 +42,7 @@ const recorder = (s: TestServer) => s.app.get(LiveRecorderService);
 const leaders = (all: TestServer[]) => all.filter((s) => recorder(s).leading().includes('prod'));
 const leaseHolders = async () =>
   db.dataSource.query(
-    `SELECT l.pid FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted AND a.application_name = 'driftline-cluster-lease'`,
+    `SELECT l.pid FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted AND a.application_name = 'driftline-cluster-lease' AND a.datname = current_database()`,
   );
 
 describe('two replicas on one database', () => {

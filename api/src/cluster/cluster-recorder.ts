@@ -27,7 +27,7 @@ export interface RecorderOptions extends Omit<KindWatcherOptions, 'resyncMs'> {
 export const DEFAULT_RECORDER_OPTIONS: RecorderOptions = {
   ...DEFAULT_KIND_WATCHER_OPTIONS,
   flushIntervalMs: 100,
-  maxBatch: 2000,
+  maxBatch: 1000,
   heartbeatMs: 10_000,
   refreshMs: 60_000,
 };
@@ -241,6 +241,7 @@ export class ClusterRecorder {
         backoffMaxMs: o.backoffMaxMs,
         watchTimeoutSeconds: o.watchTimeoutSeconds,
         highWater: o.highWater,
+        maxPending: o.maxPending,
         requestTimeoutMs: o.requestTimeoutMs,
       },
       onReachability: (ok, err) => this.setReachable(ok, err),

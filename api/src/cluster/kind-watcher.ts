@@ -15,13 +15,16 @@ export interface KindWatcherOptions {
   backoffMaxMs: number;
   /** Server-side watch timeout range in seconds (a random value per watch, as client-go does). */
   watchTimeoutSeconds: [number, number];
-  /**
-   * Backpressure: list pages wait while the writer holds this many unwritten
-   * revisions; a watch pauses (closes, then resumes from its resourceVersion once
-   * the writer caught up) at twice as many, so memory stays bounded when the
-   * database is slow.
-   */
+  /** Backpressure: list pages wait while the writer holds this many unwritten revisions. */
   highWater: number;
+  /**
+   * A watch pauses when the writer holds this many unwritten revisions (the
+   * database is slow): it closes, and resumes from its resourceVersion once the
+   * writer is down to highWater/2, so memory stays bounded. Generous, because a
+   * pause longer than the server's watch history ends in a relist, which records
+   * the final state of each object but not the states in between.
+   */
+  maxPending: number;
   requestTimeoutMs: number;
 }
 
@@ -30,7 +33,8 @@ export const DEFAULT_KIND_WATCHER_OPTIONS: Omit<KindWatcherOptions, 'resyncMs'> 
   backoffBaseMs: 500,
   backoffMaxMs: 30_000,
   watchTimeoutSeconds: [300, 600],
-  highWater: 4_000,
+  highWater: 2_000,
+  maxPending: 20_000,
   requestTimeoutMs: 60_000,
 };
 
@@ -317,7 +321,7 @@ export class KindWatcher {
         this.status.lastEventAt = at;
         this.ctx.writer.eventSeen(at);
         this.pushStatusThrottled();
-        if (this.ctx.writer.pending >= 2 * o.highWater) {
+        if (this.ctx.writer.pending >= o.maxPending) {
           paused = true;
           stopStream();
         }
