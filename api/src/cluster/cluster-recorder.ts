@@ -72,6 +72,7 @@ export class ClusterRecorder {
   private reachable: boolean | null = null;
   private lastDiscoveryAt = 0;
   private lastWanted = '';
+  private lastDesired: { group: string; kind: string }[] = [];
   private readonly log: Logger;
   readonly observer: LiveObserver;
 
@@ -198,10 +199,10 @@ export class ClusterRecorder {
   private async desiredKinds(): Promise<{ group: string; kind: string }[]> {
     const envs = environmentsOf(this.name, this.d.environments);
     if (!envs.length) return [];
-    return this.d.ds.query(
+    return (this.lastDesired = await this.d.ds.query(
       `SELECT DISTINCT o."group", o.kind FROM desired_current dc JOIN objects o ON o.id = dc.object_id WHERE dc.environment = ANY($1::text[]) ORDER BY 1, 2`,
       [envs],
-    );
+    ));
   }
 
   /** Discovery, then the selection of kinds to watch. */
@@ -276,7 +277,8 @@ export class ClusterRecorder {
     const resyncMs = this.d.options.resyncMs ?? this.d.cluster.resyncInterval;
     while (!this.stopped) {
       try {
-        const desired = await this.desiredKinds();
+        // A database hiccup is not the cluster's fault: keep the last known desired kinds.
+        const desired = await this.desiredKinds().catch(() => this.lastDesired);
         const wantedNow = JSON.stringify({ desired, missing: false });
         const due = this.lastDiscoveryAt === 0 || Date.now() - this.lastDiscoveryAt >= resyncMs || wantedNow !== this.lastWanted;
         if (due) {

@@ -213,7 +213,7 @@ export class KindWatcher {
           continue;
         case 'paused':
           // The database is behind: let the writer catch up, then resume from rv (nothing is lost).
-          await this.ctx.writer.waitBelow(Math.ceil(o.highWater / 2));
+          await this.ctx.writer.waitBelow(Math.ceil(o.highWater / 2), this.abort.signal);
           continue;
         case 'ended':
           // The server ended the watch (its timeout) or it was quiet for too long: resume from rv.
@@ -259,7 +259,7 @@ export class KindWatcher {
           }
           cont = page.metadata?.continue || undefined;
           this.ctx.onReachability?.(true, null);
-          await this.ctx.writer.waitBelow(o.highWater);
+          await this.ctx.writer.waitBelow(o.highWater, this.abort.signal);
         } while (cont);
       } catch (e) {
         if (e instanceof KubeApiError && e.expired && cont !== undefined && restarts < 10) {

@@ -209,11 +209,18 @@ export class LiveWriter {
     if (!this.maxEventAt || at > this.maxEventAt) this.maxEventAt = at;
   }
 
-  /** Resolves once fewer than `n` revisions wait (backpressure for list pages). */
-  async waitBelow(n: number): Promise<void> {
-    while (this.revisions.length >= n && !this.lost && !this.stopped) {
+  /** Resolves once fewer than `n` revisions wait (backpressure), or when the signal aborts. */
+  async waitBelow(n: number, signal?: AbortSignal): Promise<void> {
+    while (this.revisions.length >= n && !this.lost && !this.stopped && !signal?.aborted) {
       this.flushSoon(0);
-      await new Promise<void>((r) => this.drainWaiters.push(r));
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          signal?.removeEventListener('abort', done);
+          resolve();
+        };
+        this.drainWaiters.push(done);
+        signal?.addEventListener('abort', done, { once: true });
+      });
     }
   }
 
