@@ -99,12 +99,10 @@ describe('alerts across a restart', () => {
     child.kill('SIGKILL');
     expect(await exited).toBe(-9);
     expect(await deliveries()).toEqual([{ channel: 'slow', status: 'pending', attempts: 1 }]);
-    const restarted = Date.now();
     const app = await start();
     await slow.waitForRequests(2, 20_000);
     // Not before the dead process's lease (3 s timeout + 5 s margin from its claim) ran out.
     expect(slow.requests[1]!.at - slow.requests[0]!.at).toBeGreaterThanOrEqual(8000 - 200);
-    expect(Date.now() - restarted).toBeLessThan(15_000);
     expect(slow.requests[0]!.idempotencyKey).toBe(slow.requests[1]!.idempotencyKey);
     expect(slow.messages).toHaveLength(1); // the receiver that dropped nothing saw one message
     await new Promise((res) => setTimeout(res, 300));

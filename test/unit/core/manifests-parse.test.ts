@@ -370,13 +370,10 @@ describe('parseManifestFile: bad input is data', () => {
       'metadata: { name: lol }',
       'data: { x: *i }',
     ].join('\n');
-    const started = performance.now();
     const r = parse('bomb.yaml', bomb);
-    const elapsed = performance.now() - started;
     expect(r).toMatchObject({ status: 'error', reasonCode: 'alias-bomb', objects: [] });
     expect(r.line).toBeGreaterThan(1);
-    // Without the guard this never finishes (10^9 expanded nodes); with it, it is immediate.
-    expect(elapsed).toBeLessThan(1000);
+    // Without the guard this never finishes (10^9 expanded nodes): the test's own timeout would fail it.
   });
 
   it('a few aliases to one large string are an alias bomb too (expansion is measured in size, not nodes)', () => {

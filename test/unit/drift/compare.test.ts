@@ -128,7 +128,7 @@ describe('compareObject', () => {
     });
   });
 
-  it('is fast enough for 10,000 objects a second on one core (smoke check)', () => {
+  it('gives the same answer on repeated comparisons of a realistic Deployment (reused compiled options)', () => {
     const dep = (replicas: number, extra: Obj = {}): Obj => ({
       apiVersion: 'apps/v1',
       kind: 'Deployment',
@@ -149,10 +149,10 @@ describe('compareObject', () => {
     const desired = dep(2);
     const liveBody = dep(2, { imagePullPolicy: 'IfNotPresent', terminationMessagePath: '/dev/termination-log', terminationMessagePolicy: 'File' });
     const live = { body: liveBody, managedFields: [edit({ 'f:spec': { 'f:replicas': {} } }, 'kustomize-controller', 'Apply')] };
-    const start = performance.now();
-    for (let i = 0; i < 2000; i++) compareObject(desired, live, opts);
-    const perObjectMs = (performance.now() - start) / 2000;
-    expect(perObjectMs).toBeLessThan(0.5);
+    // Repeated comparisons reuse the compiled options and give the same answer (speed is measured in bench/drift).
+    const first = compareObject(desired, live, opts);
+    for (let i = 0; i < 200; i++) expect(compareObject(desired, live, opts).type).toBe(first.type);
+    expect(first.type).toBe('in-sync');
   });
 });
 

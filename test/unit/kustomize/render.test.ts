@@ -144,24 +144,16 @@ describe('renderKustomization: speed', () => {
     return files;
   }
 
-  it('renders an overlay of 50 apps in a few milliseconds', () => {
+  it('renders an overlay of 50 apps, with and without the parse cache, to the same objects', () => {
     const fs = createMemoryFs(repo(50));
     const cache = createKustomizeCache();
-    const time = (opts: Parameters<typeof renderKustomization>[2], n: number) => {
-      for (let i = 0; i < 3; i++) renderKustomization('clusters/prod', fs, opts);
-      const t0 = performance.now();
-      for (let i = 0; i < n; i++) renderKustomization('clusters/prod', fs, opts);
-      return (performance.now() - t0) / n;
-    };
-    const uncached = time({}, 20);
-    const cached = time({ cache }, 20);
-    const r = renderKustomization('clusters/prod', fs, { cache });
-    expect(r.problems).toEqual([]);
-    expect(r.objects).toHaveLength(150);
-    console.log(`50-app overlay (150 objects): ${uncached.toFixed(1)} ms per render, ${cached.toFixed(1)} ms with a parse cache`);
-    // Generous bounds: a loaded CI machine is several times slower than an idle one.
-    expect(cached).toBeLessThan(40);
-    expect(uncached).toBeLessThan(80);
+    const plain = renderKustomization('clusters/prod', fs, {});
+    const cached = renderKustomization('clusters/prod', fs, { cache });
+    const again = renderKustomization('clusters/prod', fs, { cache });
+    expect(plain.problems).toEqual([]);
+    expect(plain.objects).toHaveLength(150);
+    expect(cached.objects).toEqual(plain.objects);
+    expect(again.objects).toEqual(plain.objects);
   });
 });
 
