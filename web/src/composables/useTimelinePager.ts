@@ -26,7 +26,7 @@ export function useTimelinePager(env: Ref<string>, range: Ref<TimeRange>, filter
   const loadingMore = ref(false);
   /** The window the loaded events cover (contains the URL's window). */
   const extent = ref<{ from: string; to: string } | null>(null);
-  let loaded: { env: string; filters: TimelineFilters } | null = null;
+  let loaded: { env: string; filters: TimelineFilters; from: string; to: string } | null = null;
   let seq = 0;
 
   function fetchPage(cursor: string | null) {
@@ -37,7 +37,12 @@ export function useTimelinePager(env: Ref<string>, range: Ref<TimeRange>, filter
   async function load() {
     const mine = ++seq;
     const r = range.value;
-    if (loaded && loaded.env === env.value && sameFilters(loaded.filters, filters.value) && extent.value && !nextCursor.value && within(r, extent.value) && state.value === 'done') return;
+    // Nothing to load when the window and filters are the ones loaded (a selection changed), or when
+    // the window is inside a window loaded in full (zooming in).
+    if (loaded && loaded.env === env.value && sameFilters(loaded.filters, filters.value) && state.value === 'done') {
+      if (loaded.from === r.from && loaded.to === r.to) return;
+      if (extent.value && !nextCursor.value && within(r, extent.value)) return;
+    }
     state.value = 'loading';
     error.value = null;
     extent.value = { from: r.from, to: r.to };
@@ -48,7 +53,7 @@ export function useTimelinePager(env: Ref<string>, range: Ref<TimeRange>, filter
       events.value = page.events;
       counts.value = page.counts;
       nextCursor.value = page.nextCursor;
-      loaded = { env: env.value, filters: { ...filters.value, lanes: [...filters.value.lanes] } };
+      loaded = { env: env.value, filters: { ...filters.value, lanes: [...filters.value.lanes] }, from: r.from, to: r.to };
       state.value = 'done';
     } catch (e) {
       if (mine !== seq) return;
