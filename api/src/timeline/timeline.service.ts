@@ -54,13 +54,13 @@ export class TimelineService {
     private readonly engine: DriftEngineService,
   ) {}
 
-  private async filter(envName: string, q: Omit<TimelineQuery, 'limit' | 'cursor' | 'lanes'> & { limit: number }): Promise<{ f: TimelineFilter; classify: (m: string) => ManagerClass }> {
+  private async filter(envName: string, q: Omit<TimelineQuery, 'limit' | 'cursor' | 'lanes'> & { limit: number; unbounded?: boolean }): Promise<{ f: TimelineFilter; classify: (m: string) => ManagerClass }> {
     if (!this.engine.environments().some((e) => e.name === envName)) throw new DomainError('environment.not_found', `environment "${envName}" was not found`, 404);
     const ctx = await this.engine.context(envName);
     const from = new Date(q.from);
     const to = new Date(q.to);
     if (!(from < to)) throw new DomainError('timeline.bad_range', '`from` must be before `to`', 400);
-    if (to.getTime() - from.getTime() > MAX_WINDOW_MS) throw new DomainError('timeline.window_too_large', 'the window may span at most 400 days', 400);
+    if (!q.unbounded && to.getTime() - from.getTime() > MAX_WINDOW_MS) throw new DomainError('timeline.window_too_large', 'the window may span at most 400 days', 400);
     const compiled = compileCompareOptions(ctx.options);
     return {
       f: {
@@ -102,7 +102,8 @@ export class TimelineService {
 
   /** Events newer than the given ids (for the live stream), oldest first. */
   async since(envName: string, after: { desired: number; live: number; drift: number }, q: Omit<TimelineQuery, 'from' | 'to' | 'limit' | 'cursor'>) {
-    const { f, classify } = await this.filter(envName, { ...q, from: new Date(0).toISOString(), to: new Date(Date.now() + 86_400_000).toISOString(), limit: 500 });
+    // The stream reads by id, not by window: any time is fine.
+    const { f, classify } = await this.filter(envName, { ...q, from: new Date(0).toISOString(), to: new Date(Date.now() + 86_400_000).toISOString(), limit: 500, unbounded: true });
     f.after = after;
     const events = await this.collect(f, new Set<Lane>(q.lanes?.length ? q.lanes : ['git', 'live', 'drift']), classify);
     return events.reverse();
