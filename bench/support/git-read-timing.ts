@@ -3,14 +3,17 @@
  * one `git log --raw` stream, then every distinct blob through one pipelined `git cat-file --batch`.
  * Prints figures; asserts nothing.
  *
- *   npx tsc --outDir /tmp/bench-out --rootDir . --module nodenext --target ES2023 --skipLibCheck --types node \
- *     bench/support/git-read-timing.ts && NODE_PATH=node_modules node /tmp/bench-out/bench/support/git-read-timing.js <repo>
+ *   npm run build -w api && node bench/support/git-read-timing.ts <repo>
  *
  * Measured on the 2-core machine over a generated 20,000-commit repo: log ~1.0 s (20k commits/s),
  * cat-file ~66,000 blobs/s (22,299 blobs, 20 MB).
  */
-import { CatFile } from '../../api/src/git/reader/cat-file';
-import { streamLog } from '../../api/src/git/reader/log-stream';
+import { createRequire } from 'node:module';
+
+// The compiled reader (api/src uses decorators and extensionless imports, which type stripping cannot run).
+const require = createRequire(import.meta.url);
+const { CatFile } = require('../../api/dist/api/src/git/reader/cat-file.js') as typeof import('../../api/src/git/reader/cat-file.ts');
+const { streamLog } = require('../../api/dist/api/src/git/reader/log-stream.js') as typeof import('../../api/src/git/reader/log-stream.ts');
 
 async function main(dir: string): Promise<void> {
   let t = performance.now();

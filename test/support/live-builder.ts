@@ -36,15 +36,16 @@ export class LiveBuilder {
     operation = 'Apply',
     managedFields?: Record<string, unknown>[],
   ): Promise<boolean> {
-    const del = 'delete' in obj ? obj.delete : null;
-    const meta = del ?? { apiVersion: obj.apiVersion, kind: obj.kind, namespace: obj.metadata?.namespace ?? '', name: obj.metadata?.name };
+    const del = 'delete' in obj ? (obj.delete as { apiVersion: string; kind: string; namespace?: string; name: string }) : null;
+    const raw = obj as Record<string, any>;
+    const meta = del ?? { apiVersion: raw.apiVersion, kind: raw.kind, namespace: raw.metadata?.namespace ?? '', name: raw.metadata?.name };
     const identity = { group: groupOf(meta.apiVersion), kind: meta.kind, namespace: meta.namespace ?? '', name: meta.name };
     const key = identityKey(identity);
     let docHash: string | null = null;
     let metaHash: string | null = null;
     const docs = new Map<string, string>();
     if (!del) {
-      const withFields = structuredClone(obj);
+      const withFields = structuredClone(raw);
       withFields.metadata = { ...withFields.metadata, managedFields: managedFields ?? [{ manager, operation, time: at.toISOString(), fieldsType: 'FieldsV1', fieldsV1: {} }] };
       const n = normalizeLiveObject(redactObject(withFields, { key: TEST_KEY }));
       const body = canonicalJson(n.body);
