@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseConfig, ConfigError, maskConfig } from '../../../api/src/config/load';
 
 const good = `
@@ -116,5 +118,23 @@ describe('driftline.yaml', () => {
     expect(config.server.port).toBe(9090);
     expect(config.database.url).toBe('postgres://h/db');
     expect(config.dataDir).toBe('/data');
+  });
+});
+
+describe('the documented configuration', () => {
+  const ROOT = join(__dirname, '..', '..', '..');
+  const env = { DATABASE_URL: 'postgres://x@db/driftline', GIT_TOKEN: 't', GIT_WEBHOOK_SECRET: 's', SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T/B/X' };
+
+  it('README.md: the configuration reference is a valid driftline.yaml', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Configuration reference'));
+    const yamlBlock = /```yaml\n([\s\S]*?)```/.exec(section)![1]!;
+    const { config } = parseConfig(yamlBlock, 'README.md', env, '/srv');
+    expect(config.environments[0]!.name).toBe('prod');
+    expect(config.alerts[0]!.channels).toEqual(['sre']);
+  });
+
+  it('driftline.example.yaml is valid', () => {
+    expect(() => parseConfig(readFileSync(join(ROOT, 'driftline.example.yaml'), 'utf8'), 'example', env, '/srv')).not.toThrow();
   });
 });
