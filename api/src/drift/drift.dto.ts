@@ -1,3 +1,4 @@
+import { ObjectRefDto } from '../common/object-ref.dto';
 import { ApiProperty } from '@nestjs/swagger';
 
 export class DriftCountsDto {
@@ -35,12 +36,7 @@ export class FieldChangeDto {
   @ApiProperty({ required: false, description: 'value in the cluster' }) live?: unknown;
 }
 
-export class DriftItemDto {
-  @ApiProperty() objectId!: number;
-  @ApiProperty() group!: string;
-  @ApiProperty() kind!: string;
-  @ApiProperty() namespace!: string;
-  @ApiProperty() name!: string;
+export class DriftItemDto extends ObjectRefDto {
   @ApiProperty({ enum: ['missing', 'modified', 'orphaned', 'unmanaged'] }) type!: string;
   @ApiProperty() countsAsDrift!: boolean;
   @ApiProperty() summary!: string;
@@ -75,12 +71,7 @@ export class DriftIntervalDto {
   @ApiProperty() summary!: string;
 }
 
-export class StateObjectDto {
-  @ApiProperty() objectId!: number;
-  @ApiProperty() group!: string;
-  @ApiProperty() kind!: string;
-  @ApiProperty() namespace!: string;
-  @ApiProperty() name!: string;
+export class StateObjectDto extends ObjectRefDto {
   @ApiProperty() hash!: string;
   @ApiProperty({ format: 'date-time', description: 'when this revision was committed (desired) or observed (live)' }) at!: string;
   @ApiProperty({ required: false, type: Object, additionalProperties: true }) body?: Record<string, unknown>;
@@ -93,12 +84,7 @@ export class EnvironmentStateDto {
   @ApiProperty({ type: [StateObjectDto] }) objects!: StateObjectDto[];
 }
 
-export class SetChangeDto {
-  @ApiProperty() objectId!: number;
-  @ApiProperty() group!: string;
-  @ApiProperty() kind!: string;
-  @ApiProperty() namespace!: string;
-  @ApiProperty() name!: string;
+export class SetChangeDto extends ObjectRefDto {
   @ApiProperty({ enum: ['created', 'configured', 'deleted'] }) change!: string;
   @ApiProperty({ required: false }) diff?: string;
   @ApiProperty({ required: false, type: 'array', items: { type: 'object', additionalProperties: true } }) patch?: unknown[];
@@ -125,12 +111,7 @@ export class EnvironmentDiffDto {
   @ApiProperty({ type: SetDiffDto, required: false }) live?: SetDiffDto;
 }
 
-export class ObjectDiffDto {
-  @ApiProperty() objectId!: number;
-  @ApiProperty() group!: string;
-  @ApiProperty() kind!: string;
-  @ApiProperty() namespace!: string;
-  @ApiProperty() name!: string;
+export class ObjectDiffDto extends ObjectRefDto {
   @ApiProperty() a!: string;
   @ApiProperty() b!: string;
   @ApiProperty() diff!: string;

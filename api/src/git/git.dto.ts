@@ -1,3 +1,4 @@
+import { ObjectRefDto } from '../common/object-ref.dto';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
 export class RepositoryStatusDto {
@@ -65,12 +66,7 @@ export class FileChangeDto {
   @ApiProperty({ type: ParseStatusDto, nullable: true }) parse!: ParseStatusDto | null;
 }
 
-export class ObjectChangeDto {
-  @ApiProperty() objectId!: number;
-  @ApiProperty() group!: string;
-  @ApiProperty() kind!: string;
-  @ApiProperty() namespace!: string;
-  @ApiProperty() name!: string;
+export class ObjectChangeDto extends ObjectRefDto {
   @ApiProperty({ enum: ['created', 'configured', 'deleted'] }) change!: string;
   @ApiProperty() path!: string;
   @ApiProperty({ description: 'unified YAML diff against the previous desired revision in this environment' }) diff!: string;
@@ -87,12 +83,7 @@ export class CommitDetailDto extends CommitDto {
   @ApiProperty({ type: [EnvironmentChangesDto] }) environments!: EnvironmentChangesDto[];
 }
 
-export class DesiredObjectDto {
-  @ApiProperty() objectId!: number;
-  @ApiProperty() group!: string;
-  @ApiProperty() kind!: string;
-  @ApiProperty() namespace!: string;
-  @ApiProperty() name!: string;
+export class DesiredObjectDto extends ObjectRefDto {
   @ApiProperty() path!: string;
   @ApiProperty({ description: 'the commit that last changed this object' }) commit!: string;
   @ApiProperty() hash!: string;

@@ -378,6 +378,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Earlier reports, newest first: who asked, when, status */
+        get: operations["ReportsController_list"];
+        put?: never;
+        /** Start an audit report job (CSV, JSON or PDF) for environments and a window; returns its id */
+        post: operations["ReportsController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One report job: status and progress */
+        get: operations["ReportsController_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/{id}/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The report file, streamed */
+        get: operations["ReportsController_download"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -476,8 +528,10 @@ export interface components {
         };
         ObjectChangeDto: {
             objectId: number;
+            /** @description API group ('' for the core group) */
             group: string;
             kind: string;
+            /** @description '' for cluster-scoped objects */
             namespace: string;
             name: string;
             /** @enum {string} */
@@ -509,8 +563,10 @@ export interface components {
         };
         DesiredObjectDto: {
             objectId: number;
+            /** @description API group ('' for the core group) */
             group: string;
             kind: string;
+            /** @description '' for cluster-scoped objects */
             namespace: string;
             name: string;
             path: string;
@@ -580,8 +636,10 @@ export interface components {
         };
         DriftItemDto: {
             objectId: number;
+            /** @description API group ('' for the core group) */
             group: string;
             kind: string;
+            /** @description '' for cluster-scoped objects */
             namespace: string;
             name: string;
             /** @enum {string} */
@@ -640,8 +698,10 @@ export interface components {
         };
         StateObjectDto: {
             objectId: number;
+            /** @description API group ('' for the core group) */
             group: string;
             kind: string;
+            /** @description '' for cluster-scoped objects */
             namespace: string;
             name: string;
             hash: string;
@@ -664,8 +724,10 @@ export interface components {
         };
         SetChangeDto: {
             objectId: number;
+            /** @description API group ('' for the core group) */
             group: string;
             kind: string;
+            /** @description '' for cluster-scoped objects */
             namespace: string;
             name: string;
             /** @enum {string} */
@@ -697,8 +759,10 @@ export interface components {
         };
         ObjectDiffDto: {
             objectId: number;
+            /** @description API group ('' for the core group) */
             group: string;
             kind: string;
+            /** @description '' for cluster-scoped objects */
             namespace: string;
             name: string;
             a: string;
@@ -1022,6 +1086,72 @@ export interface components {
             latencyMs: number;
             error: string | null;
             deliveryId: number;
+        };
+        CreateReportDto: {
+            /**
+             * @description environments to report on
+             * @example [
+             *       "prod"
+             *     ]
+             */
+            environments: string[];
+            /**
+             * @description window start: a date (its first instant, UTC) or an ISO time with a zone
+             * @example 2026-07-01
+             */
+            from: string;
+            /**
+             * @description window end, inclusive: a date (its last instant, UTC) or an ISO time with a zone
+             * @example 2026-09-30
+             */
+            to: string;
+            /** @enum {string} */
+            format: "csv" | "json" | "pdf";
+            /** @description only these object kinds (case-insensitive) */
+            kinds?: string[];
+            /** @description only these namespaces (globs) */
+            namespaces?: string[];
+            /** @description only Git changes by these authors (name or email, case-insensitive) */
+            authors?: string[];
+        };
+        ReportDto: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            status: "queued" | "running" | "done" | "failed";
+            /** @enum {string} */
+            format: "csv" | "json" | "pdf";
+            environments: string[];
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            to: string;
+            kinds: string[];
+            namespaces: string[];
+            authors: string[];
+            /** @description 0 to 1 */
+            progress: number;
+            /** @description analysing, writing, done, … */
+            phase: string | null;
+            error: string | null;
+            /** @description who asked for it */
+            createdBy: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            startedAt: string | null;
+            /** Format: date-time */
+            finishedAt: string | null;
+            records: number | null;
+            /** @description bytes */
+            size: number | null;
+            /** @description sha256 of the file */
+            sha256: string | null;
+            /** @description set when the file can be downloaded */
+            downloadUrl: string | null;
+        };
+        ReportListDto: {
+            items: components["schemas"]["ReportDto"][];
         };
     };
     responses: never;
@@ -1547,6 +1677,97 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ChannelTestResultDto"];
+                };
+            };
+        };
+    };
+    ReportsController_list: {
+        parameters: {
+            query?: {
+                /** @description ISO time: reports created before it (paging) */
+                before?: unknown;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportListDto"];
+                };
+            };
+        };
+    };
+    ReportsController_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateReportDto"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportDto"];
+                };
+            };
+        };
+    };
+    ReportsController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportDto"];
+                };
+            };
+        };
+    };
+    ReportsController_download: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                    "application/json": string;
+                    "application/pdf": string;
                 };
             };
         };
