@@ -18,6 +18,9 @@ import type { RuntimeInfo } from './runtime-info';
 import { prepareDemo, playClusterHistory, DemoHandle, DEMO_REPOSITORY, DEMO_CLUSTER } from './demo/demo';
 import { GitIndexService } from './git/git-index.service';
 import { sensitiveRulesFrom } from './config/sensitive';
+import { MetricsService } from './ops/metrics.service';
+import { RateLimiter } from './ops/rate-limit';
+import { applyCors, applySecurityHeaders } from './ops/hardening';
 
 /** Pages the web app shows (each backed by an API in this build). */
 export const DEFAULT_FEATURES = ['timeline', 'drift', 'alerts', 'reports'];
@@ -90,6 +93,11 @@ export async function createApp(ctx: AppContext, opts: { webDist?: string | null
   const app = await NestFactory.create<NestExpressApplication>(AppModule.register(ctx), { bufferLogs: true, abortOnError: false, rawBody: true });
   app.useLogger(app.get(PinoNestLogger));
   app.useGlobalFilters(new ProblemFilter(ctx.logger));
+  // Order matters: timing first (so refusals are measured too), then headers and CORS (so a 429 carries them), then the limiter.
+  app.use(app.get(MetricsService).middleware);
+  applySecurityHeaders(app);
+  applyCors(app, ctx.runtime.config);
+  app.use(app.get(RateLimiter).middleware);
   app.useBodyParser('json', { limit: '1mb' });
   app.disable('x-powered-by');
   app.enableShutdownHooks();

@@ -12,6 +12,7 @@ import { ClusterModule } from '../cluster/cluster.module';
 import { TimelineModule } from '../timeline/timeline.module';
 import { AlertsModule } from '../alerts/alerts.module';
 import { ReportsModule } from '../reports/reports.module';
+import { OpsModule } from '../ops/ops.module';
 import type { RuntimeInfo } from '../runtime-info';
 
 export interface AppContext {
@@ -68,6 +69,7 @@ export class AppModule {
         TimelineModule,
         AlertsModule,
         ReportsModule,
+        OpsModule,
         ...((ctx.features ?? []) as DynamicModule[]),
       ],
       controllers: [SystemController],

@@ -132,6 +132,10 @@ export const configSchema = z
         port: z.number().int().min(0).max(65535).default(8080),
         host: z.string().default('0.0.0.0'),
         baseUrl: z.url({ error: 'expected an absolute URL like https://driftline.example.com' }).optional(),
+        /** Browser origins allowed to call the API cross-origin; none (the default) sends no CORS headers. */
+        cors: z.strictObject({ origins: z.array(z.url({ error: 'expected an origin like https://portal.example.com' })).default([]) }).optional(),
+        /** Requests per client IP per minute (default 1200; 0 turns the limit off). /healthz, /readyz and /metrics are exempt. */
+        rateLimit: z.strictObject({ perMinute: z.number().int().min(0) }).optional(),
       })
       .default({ port: 8080, host: '0.0.0.0' }),
     repositories: z.array(repositorySchema).default([]),
