@@ -90,7 +90,10 @@ async function checkInstallKey(db: OpenDatabase, key: Buffer): Promise<void> {
 }
 
 export async function createApp(ctx: AppContext, opts: { webDist?: string | null } = {}): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(ctx), { bufferLogs: true, abortOnError: false, rawBody: true });
+  // forceCloseConnections: close() ends open keep-alive, half-sent and streaming (SSE) connections instead of waiting for them,
+  // so `serve` stops within 10 s of SIGTERM. Signals are handled by the serve command (cli/serve.ts), which closes the app,
+  // then the database: Nest's enableShutdownHooks would re-raise the signal after its own close and kill the process first.
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(ctx), { bufferLogs: true, abortOnError: false, rawBody: true, forceCloseConnections: true });
   app.useLogger(app.get(PinoNestLogger));
   app.useGlobalFilters(new ProblemFilter(ctx.logger));
   // Order matters: timing first (so refusals are measured too), then headers and CORS (so a 429 carries them), then the limiter.
@@ -100,7 +103,6 @@ export async function createApp(ctx: AppContext, opts: { webDist?: string | null
   app.use(app.get(RateLimiter).middleware);
   app.useBodyParser('json', { limit: '1mb' });
   app.disable('x-powered-by');
-  app.enableShutdownHooks();
   const doc = buildOpenApi(app);
   SwaggerModule.setup('api/docs', app, doc, { jsonDocumentUrl: 'api/docs-json' });
   const webDist = opts.webDist === undefined ? findWebDist() : opts.webDist;
