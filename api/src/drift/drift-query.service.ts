@@ -3,10 +3,9 @@ import { DataSource } from 'typeorm';
 import { CONFIG } from '../config/config.tokens';
 import type { DriftlineConfig } from '../config/schema';
 import { DomainError, notFound } from '../common/errors';
-import { compareObject, countsAsDrift, LiveInput, ManagedFieldsEntry, DriftType } from '../core/drift';
+import { compareObject, CompareOptions, countsAsDrift, LiveInput, ManagedFieldsEntry, DriftType } from '../core/drift';
 import { unifiedYamlDiff, jsonPatch } from '../core/diff';
 import { identityKey } from '../core/identity';
-import { loadDocuments } from '../store/documents';
 import { DriftEngineService, describeResult, EnvironmentContext } from './drift-engine.service';
 import { DesiredPoint, DriftRepository, LivePoint } from './drift.repository';
 
@@ -49,6 +48,8 @@ export interface SetChange {
 }
 
 const MAX_DIFFS = 200;
+/** In-sync verdicts remembered per compare options (about 200 bytes each). */
+const MAX_IN_SYNC = 100_000;
 
 /** Reads for the drift context: status per environment, drift at a point, intervals, state and diffs over time. */
 @Injectable()
@@ -59,6 +60,14 @@ export class DriftQueryService {
     private readonly engine: DriftEngineService,
     @Inject(CONFIG) private readonly config: DriftlineConfig,
   ) {}
+
+  /**
+   * compareObject is pure and documents are content-addressed, so the verdict
+   * for a (desired, live, meta) triple of hashes under one options object
+   * never changes. The in-sync ones (nearly every object) are remembered, so a
+   * repeated driftAt neither loads nor compares them again.
+   */
+  private readonly inSync = new WeakMap<CompareOptions, Set<string>>();
 
   private async ctx(env: string): Promise<EnvironmentContext> {
     if (!this.config.environments.some((e) => e.name === env)) throw notFound('environment', env);
@@ -112,8 +121,10 @@ export class DriftQueryService {
   }
 
   private async points(ctx: EnvironmentContext, at: Date | null) {
-    const desired = ctx.repoId === null ? [] : await this.repo.desiredAt(ctx.env.name, ctx.repoId, at, null);
-    const live = ctx.clusterId === null ? [] : await this.repo.liveAt(ctx.clusterId, at, null);
+    const [desired, live] = await Promise.all([
+      ctx.repoId === null ? [] : this.repo.desiredAt(ctx.env.name, ctx.repoId, at, null),
+      ctx.clusterId === null ? [] : this.repo.liveAt(ctx.clusterId, at, null),
+    ]);
     return { desired, live };
   }
 
@@ -124,9 +135,8 @@ export class DriftQueryService {
     if (ctx.clusterId === null || ctx.repoId === null) {
       return { environment: envName, at: (at ?? new Date()).toISOString(), status: 'unknown', items: [], counts: {} };
     }
-    const { desired, live } = await this.points(ctx, at);
-    const docs = await loadDocuments(this.ds, [...desired.map((d) => d.document_hash), ...live.flatMap((l) => [l.document_hash, l.meta_hash].filter((h): h is string => !!h))]);
-    const open = new Map((await this.repo.openIntervals(envName, null)).map((i) => [i.object_id, i]));
+    const [{ desired, live }, openRows] = await Promise.all([this.points(ctx, at), this.repo.openIntervals(envName, null)]);
+    const open = new Map(openRows.map((i) => [i.object_id, i]));
     const byId = new Map<number, { d?: DesiredPoint; l?: LivePoint }>();
     for (const d of desired) byId.set(d.object_id, { d });
     for (const l of live) {
@@ -135,13 +145,33 @@ export class DriftQueryService {
       else if (l.namespace !== '' && ctx.inNamespaces(l.namespace)) byId.set(l.object_id, { l });
       else if (l.namespace === '') byId.set(l.object_id, { l });
     }
+    let known = this.inSync.get(ctx.options);
+    if (!known) this.inSync.set(ctx.options, (known = new Set()));
+    const keyOf = (d?: DesiredPoint, l?: LivePoint) => `${d?.document_hash ?? ''}/${l?.document_hash ?? ''}/${l?.meta_hash ?? ''}`;
+    const hashes: string[] = [];
+    for (const { d, l } of byId.values()) {
+      if (known.has(keyOf(d, l))) continue;
+      if (d) hashes.push(d.document_hash);
+      if (l) hashes.push(l.document_hash);
+      if (l?.meta_hash) hashes.push(l.meta_hash);
+    }
+    const docs = await this.repo.documents(hashes);
     const items: DriftItem[] = [];
     const counts: Record<string, number> = { missing: 0, modified: 0, orphaned: 0, unmanaged: 0 };
     for (const [objectId, { d, l }] of byId) {
+      const key = keyOf(d, l);
+      if (known.has(key)) continue;
       const meta = l?.meta_hash ? (docs.get(l.meta_hash) as { managedFields?: ManagedFieldsEntry[]; lastApplied?: object | null } | undefined) : undefined;
       const liveInput: LiveInput | null = l ? { body: docs.get(l.document_hash) ?? {}, managedFields: meta?.managedFields, lastApplied: meta?.lastApplied ?? null } : null;
       const r = compareObject(d ? docs.get(d.document_hash) ?? null : null, liveInput, ctx.options);
-      if (r.type === 'in-sync') continue;
+      if (r.type === 'in-sync') {
+        // Only a verdict on documents that were all there (a missing one reads as empty).
+        if ((!d || docs.has(d.document_hash)) && (!l || (docs.has(l.document_hash) && (!l.meta_hash || docs.has(l.meta_hash))))) {
+          if (known.size >= MAX_IN_SYNC) known.clear();
+          known.add(key);
+        }
+        continue;
+      }
       const ref = (d ?? l)!;
       if (r.type === 'unmanaged' && ref.namespace === '') continue;
       counts[r.type] = (counts[r.type] ?? 0) + 1;
@@ -209,7 +239,7 @@ export class DriftQueryService {
     let rows: (DesiredPoint | LivePoint)[] = [];
     if (side === 'desired') rows = ctx.repoId === null ? [] : await this.repo.desiredAt(envName, ctx.repoId, at, null);
     else if (ctx.clusterId !== null) rows = (await this.repo.liveAt(ctx.clusterId, at, null)).filter((l) => l.namespace === '' || ctx.inNamespaces(l.namespace));
-    const docs = withBodies ? await loadDocuments(this.ds, rows.map((r) => r.document_hash)) : null;
+    const docs = withBodies ? await this.repo.documents(rows.map((r) => r.document_hash)) : null;
     rows.sort((a, b) => a.kind.localeCompare(b.kind) || a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
     return {
       environment: envName,
@@ -235,7 +265,8 @@ export class DriftQueryService {
     if (!(from < to)) throw new DomainError('diff.bad_range', '`from` must be before `to`', 400);
     const sides: ('desired' | 'live')[] = side === 'both' ? ['desired', 'live'] : [side];
     const out: Record<string, { created: SetChange[]; configured: SetChange[]; deleted: SetChange[]; counts: { created: number; configured: number; deleted: number } }> = {};
-    for (const s of sides) {
+    // The sides are independent: read and diff them together.
+    const perSide = await Promise.all(sides.map(async (s) => {
       const [a, b] = await Promise.all([this.state(envName, s, fromIso), this.state(envName, s, toIso)]);
       const before = new Map(a.objects.map((o) => [o.objectId, o]));
       const after = new Map(b.objects.map((o) => [o.objectId, o]));
@@ -250,7 +281,7 @@ export class DriftQueryService {
       for (const [id, o] of before) if (!after.has(id)) deleted.push({ ...ref(o), change: 'deleted' });
       const withDiff = [...configured, ...created, ...deleted].slice(0, MAX_DIFFS);
       const hashes = withDiff.flatMap((c) => [before.get(c.objectId)?.hash, after.get(c.objectId)?.hash]).filter((h): h is string => !!h);
-      const docs = await loadDocuments(this.ds, hashes);
+      const docs = await this.repo.documents(hashes);
       for (const c of withDiff) {
         const x = before.get(c.objectId);
         const y = after.get(c.objectId);
@@ -260,8 +291,9 @@ export class DriftQueryService {
         c.patch = jsonPatch(bx ?? {}, by ?? {});
       }
       const sort = (l: SetChange[]) => l.sort((p, q) => identityKey(p).localeCompare(identityKey(q)));
-      out[s] = { created: sort(created), configured: sort(configured), deleted: sort(deleted), counts: { created: created.length, configured: configured.length, deleted: deleted.length } };
-    }
+      return { created: sort(created), configured: sort(configured), deleted: sort(deleted), counts: { created: created.length, configured: configured.length, deleted: deleted.length } };
+    }));
+    sides.forEach((s, i) => (out[s] = perSide[i]!));
     return { environment: envName, from: from.toISOString(), to: to.toISOString(), ...out };
   }
 
@@ -280,11 +312,11 @@ export class DriftQueryService {
       if (p.side === 'desired') {
         if (ctx.repoId === null) return null;
         const rows = await this.repo.desiredAt(env, ctx.repoId, p.at, [objectId]);
-        return rows[0] ? (await loadDocuments(this.ds, [rows[0].document_hash])).get(rows[0].document_hash) ?? null : null;
+        return rows[0] ? (await this.repo.documents([rows[0].document_hash])).get(rows[0].document_hash) ?? null : null;
       }
       if (ctx.clusterId === null) return null;
       const rows = await this.repo.liveAt(ctx.clusterId, p.at, [objectId]);
-      return rows[0] ? (await loadDocuments(this.ds, [rows[0].document_hash])).get(rows[0].document_hash) ?? null : null;
+      return rows[0] ? (await this.repo.documents([rows[0].document_hash])).get(rows[0].document_hash) ?? null : null;
     };
     const [x, y] = await Promise.all([body(pa), body(pb)]);
     return {

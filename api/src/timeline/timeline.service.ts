@@ -86,10 +86,10 @@ export class TimelineService {
     const { f, classify } = await this.filter(envName, q);
     if (q.cursor) f.before = decodeCursor(q.cursor);
     const lanes = new Set<Lane>(q.lanes?.length ? q.lanes : ['git', 'live', 'drift']);
-    const events = await this.collect(f, lanes, classify);
+    // The lanes and the (unlimited) counts are independent reads: run them together.
+    const [events, counts] = await Promise.all([this.collect(f, lanes, classify), this.repo.counts(f)]);
     const page = events.slice(0, q.limit);
     const last = page[page.length - 1];
-    const counts = await this.repo.counts(f);
     return {
       environment: envName,
       from: f.from.toISOString(),
