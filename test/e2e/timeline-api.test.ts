@@ -33,6 +33,8 @@ describe('timeline API', () => {
     await live.observe(load(cm('a', '1')) as Record<string, unknown>, T(1));
     await live.observe(load(cm('b', '1')) as Record<string, unknown>, T(1));
     await live.observe(load(cm('a', 'hand')) as Record<string, unknown>, T(5), 'kubectl-edit', 'Update');
+    // A cluster-scoped object the environment never declared: the cluster's history, not prod's.
+    await live.observe({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kube-system' } }, T(2), 'kube-apiserver', 'Update');
     await app.app.get(DriftEngineService).catchUp();
   });
   afterAll(async () => {
@@ -44,6 +46,7 @@ describe('timeline API', () => {
   it('merges Git, live and drift lanes newest first, with what a view needs', async () => {
     const r = await (await app.get(`/api/v1/environments/prod/timeline?from=${T(-60).toISOString()}&to=${T(60).toISOString()}`)).json();
     expect(r.counts).toEqual({ git: 2, live: 3, drift: expect.any(Number) });
+    expect(r.events.some((e: { name: string }) => e.name === 'kube-system')).toBe(false);
     const lanes = r.events.map((e: { lane: string; name: string; change: string }) => `${e.lane}:${e.name}:${e.change}`);
     expect(lanes[0]).toBe('drift:a:opened');
     expect(lanes[1]).toBe('live:a:configured');
