@@ -94,4 +94,14 @@ describe('timeline API', () => {
     expect(data).toEqual([expect.objectContaining({ lane: 'live', name: 'b', actor: 'kubectl-patch', actorClass: 'human' })]);
     expect(text).not.toContain('event: error');
   });
+
+  it('diffs Git against the cluster as drift compares them, and counts only what the environment declares', async () => {
+    const state = await (await app.get('/api/v1/environments/prod/state?side=live')).json();
+    expect(state.objects.map((o: { name: string }) => o.name).sort()).toEqual(['a', 'b']);
+    const id = state.objects.find((o: { name: string }) => o.name === 'a').objectId;
+    const d = await (await app.get(`/api/v1/objects/${id}/diff?a=desired&b=live&environment=prod`)).json();
+    expect(d.normalized).toBe(true);
+    const changed = d.diff.split('\n').filter((l: string) => /^[+-](?![+-])/.test(l));
+    expect(changed).toEqual(["-  v: '1'", "+  v: hand"]);
+  });
 });

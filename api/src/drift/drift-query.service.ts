@@ -238,7 +238,13 @@ export class DriftQueryService {
     const at = atIso ? new Date(atIso) : null;
     let rows: (DesiredPoint | LivePoint)[] = [];
     if (side === 'desired') rows = ctx.repoId === null ? [] : await this.repo.desiredAt(envName, ctx.repoId, at, null);
-    else if (ctx.clusterId !== null) rows = (await this.repo.liveAt(ctx.clusterId, at, null)).filter((l) => l.namespace === '' || ctx.inNamespaces(l.namespace));
+    else if (ctx.clusterId !== null) {
+      // Cluster-scoped objects count for an environment only when its Git declared them (not the cluster's own namespaces).
+      const declared = new Set<number>(
+        (await this.ds.query(`SELECT DISTINCT object_id::int AS id FROM desired_revisions dr JOIN objects o ON o.id = dr.object_id WHERE dr.environment = $1 AND o.namespace = ''`, [envName])).map((r: { id: number }) => r.id),
+      );
+      rows = (await this.repo.liveAt(ctx.clusterId, at, null)).filter((l) => (l.namespace === '' ? declared.has(l.object_id) : ctx.inNamespaces(l.namespace)));
+    }
     const docs = withBodies ? await this.repo.documents(rows.map((r) => r.document_hash)) : null;
     rows.sort((a, b) => a.kind.localeCompare(b.kind) || a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
     return {
@@ -308,26 +314,39 @@ export class DriftQueryService {
     const env = envName ?? this.config.environments[0]?.name;
     if (!env) throw new DomainError('diff.no_environment', 'no environment is configured', 400);
     const ctx = await this.ctx(env);
-    const body = async (p: { side: 'desired' | 'live'; at: Date | null }) => {
+    const point = async (p: { side: 'desired' | 'live'; at: Date | null }): Promise<{ body: Record<string, unknown>; meta: string | null } | null> => {
       if (p.side === 'desired') {
         if (ctx.repoId === null) return null;
         const rows = await this.repo.desiredAt(env, ctx.repoId, p.at, [objectId]);
-        return rows[0] ? (await this.repo.documents([rows[0].document_hash])).get(rows[0].document_hash) ?? null : null;
+        const body = rows[0] ? (await this.repo.documents([rows[0].document_hash])).get(rows[0].document_hash) : undefined;
+        return body ? { body, meta: null } : null;
       }
       if (ctx.clusterId === null) return null;
       const rows = await this.repo.liveAt(ctx.clusterId, p.at, [objectId]);
-      return rows[0] ? (await this.repo.documents([rows[0].document_hash])).get(rows[0].document_hash) ?? null : null;
+      const body = rows[0] ? (await this.repo.documents([rows[0].document_hash])).get(rows[0].document_hash) : undefined;
+      return body ? { body, meta: rows[0]!.meta_hash } : null;
     };
-    const [x, y] = await Promise.all([body(pa), body(pb)]);
+    const [x, y] = await Promise.all([point(pa), point(pb)]);
+    let before = x?.body ?? null;
+    let after = y?.body ?? null;
+    // Git against the cluster: compare as drift does (defaults, quantities, keyed lists, field owners),
+    // so the diff shows what differs rather than every default the API server added.
+    if (pa.side !== pb.side && x && y) {
+      const [d, l] = pa.side === 'desired' ? [x, y] : [y, x];
+      const meta = l.meta ? ((await this.repo.documents([l.meta])).get(l.meta) as { managedFields?: ManagedFieldsEntry[]; lastApplied?: object | null } | undefined) : undefined;
+      const r = compareObject(d.body, { body: l.body, managedFields: meta?.managedFields, lastApplied: meta?.lastApplied ?? null }, ctx.options);
+      [before, after] = pa.side === 'desired' ? [r.normalizedDesired, r.normalizedLive] : [r.normalizedLive, r.normalizedDesired];
+    }
     return {
       objectId,
       ...ref,
       a,
       b,
-      diff: unifiedYamlDiff(x, y, { labelA: a, labelB: b }),
-      patch: jsonPatch(x ?? {}, y ?? {}),
-      before: x,
-      after: y,
+      normalized: pa.side !== pb.side,
+      diff: unifiedYamlDiff(before, after, { labelA: a, labelB: b }),
+      patch: jsonPatch(before ?? {}, after ?? {}),
+      before,
+      after,
     };
   }
 }

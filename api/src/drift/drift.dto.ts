@@ -114,6 +114,7 @@ export class EnvironmentDiffDto {
 export class ObjectDiffDto extends ObjectRefDto {
   @ApiProperty() a!: string;
   @ApiProperty() b!: string;
+  @ApiProperty({ description: 'true when Git is compared with the cluster: both sides normalized as drift compares them' }) normalized!: boolean;
   @ApiProperty() diff!: string;
   @ApiProperty({ type: 'array', items: { type: 'object', additionalProperties: true } }) patch!: unknown[];
   @ApiProperty({ nullable: true, type: 'object', additionalProperties: true }) before!: Record<string, unknown> | null;

@@ -767,6 +767,8 @@ export interface components {
             name: string;
             a: string;
             b: string;
+            /** @description true when Git is compared with the cluster: both sides normalized as drift compares them */
+            normalized: boolean;
             diff: string;
             patch: {
                 [key: string]: unknown;
