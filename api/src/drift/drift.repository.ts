@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { bulkInsert } from '../db/bulk';
+import { loadDocuments } from '../store/documents';
 
 type Q = Pick<EntityManager, 'query'>;
 
@@ -173,17 +174,9 @@ export class DriftRepository {
     );
   }
 
-  /**
-   * Document bodies by content hash. The array is `bpchar[]` on purpose:
-   * `hash = ANY(text[])` casts the char(64) key to text, which no index
-   * serves, and scans every document.
-   */
-  async documents(hashes: string[], q: Q = this.ds): Promise<Map<string, Record<string, unknown>>> {
-    const out = new Map<string, Record<string, unknown>>();
-    if (!hashes.length) return out;
-    const rows: { hash: string; body: Record<string, unknown> }[] = await q.query(`SELECT hash, body FROM documents WHERE hash = ANY($1::bpchar[])`, [[...new Set(hashes)]]);
-    for (const r of rows) out.set(r.hash, r.body);
-    return out;
+  /** Document bodies by content hash (see loadDocuments). */
+  documents(hashes: string[], q: Q = this.ds): Promise<Map<string, Record<string, unknown>>> {
+    return loadDocuments(q, hashes);
   }
 
   /** Every desired and live change of the given objects from a time on, in time order (git before live at equal times). */
