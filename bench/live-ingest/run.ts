@@ -22,7 +22,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
 
@@ -40,6 +40,8 @@ interface Options {
   namespaces: number;
   adminUrl: string;
   keep: boolean;
+  /** Recorder tunables (JSON), e.g. {"flushIntervalMs":50,"maxBatch":500}; default: the product defaults. */
+  recorderOptions: Record<string, unknown>;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -51,8 +53,9 @@ function parseArgs(argv: string[]): Options {
     namespaces: 20,
     adminUrl: process.env.BENCH_ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
     keep: false,
+    recorderOptions: {},
   };
-  const usage = 'node bench/live-ingest/run.ts [--objects N] [--events N] [--hot N] [--rate N] [--namespaces N] [--admin-url URL] [--keep]';
+  const usage = "node bench/live-ingest/run.ts [--objects N] [--events N] [--hot N] [--rate N] [--namespaces N] [--recorder-options '{\"flushIntervalMs\":100}'] [--admin-url URL] [--keep]";
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const num = (): number => {
@@ -67,6 +70,7 @@ function parseArgs(argv: string[]): Options {
     else if (arg === '--namespaces') o.namespaces = num();
     else if (arg === '--admin-url') o.adminUrl = argv[++i] ?? '';
     else if (arg === '--keep') o.keep = true;
+    else if (arg === '--recorder-options') o.recorderOptions = JSON.parse(argv[++i] ?? '{}');
     else throw new Error(`unknown argument ${arg}\nusage: ${usage}`);
   }
   if (o.hot > o.objects) throw new Error('--hot cannot exceed --objects');
@@ -118,7 +122,8 @@ class Child {
   readonly proc: ChildProcess;
   private waiters: ((m: any) => boolean)[] = [];
   constructor(onMessage: (m: any) => void) {
-    this.proc = fork(join(ROOT, 'bench', 'live-ingest', 'sim-child.ts'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    // The simulator runs with Node's defaults whatever flags this process got (they are the recorder's).
+    this.proc = fork(join(ROOT, 'bench', 'live-ingest', 'sim-child.ts'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
     this.proc.on('message', (m: any) => {
       if (m?.error) {
         process.stderr.write(`simulator: ${m.error}\n`);
@@ -184,7 +189,7 @@ async function main(): Promise<void> {
 
     // The recorder.
     const { config } = parseConfig(dump({ dataDir: dir, clusters: [{ name: 'bench', kubeconfig, kinds: ['ConfigMap'] }] }), 'bench.yaml', {}, dir);
-    service = new LiveRecorderService(ds, config, pino({ level: process.env.LOG_LEVEL ?? 'warn' }), Buffer.alloc(32, 3), { database: 'postgres', workers: true }, undefined, {});
+    service = new LiveRecorderService(ds, config, pino({ level: process.env.LOG_LEVEL ?? 'warn' }), Buffer.alloc(32, 3), { database: 'postgres', workers: true }, undefined, o.recorderOptions);
     const committed = new Map<string, number>();
     let revisions = 0;
     let lastCommit = 0;
@@ -337,7 +342,7 @@ async function main(): Promise<void> {
     ];
     const w0 = Math.max(...rows.map((r) => r[0].length));
     const w1 = Math.max(...rows.map((r) => String(r[1]).length));
-    process.stdout.write(`\nlive ingest: ${o.objects} objects, ${done.events} events (${o.hot} hot), PostgreSQL ${dbName}\n`);
+    process.stdout.write(`\nlive ingest: ${o.objects} objects, ${done.events} events (${o.hot} hot), PostgreSQL ${dbName}${Object.keys(o.recorderOptions).length ? `, recorder options ${JSON.stringify(o.recorderOptions)}` : ''}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
     for (const r of rows) process.stdout.write(`${r[0].padEnd(w0)}  ${String(r[1]).padEnd(w1)}  ${r[2]}\n`);
     process.stdout.write(JSON.stringify({ ...figures, ok }) + '\n');
   } finally {
