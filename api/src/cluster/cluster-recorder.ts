@@ -188,7 +188,7 @@ export class ClusterRecorder {
     return summary;
   }
 
-  private client_(): KubeClient {
+  private kubeClient(): KubeClient {
     if (!this.client) {
       this.client = new KubeClient(loadKubeConfig(this.d.cluster), { requestTimeoutMs: this.d.options.requestTimeoutMs });
       this.writer.clusterStatus({ server: this.client.server });
@@ -207,7 +207,7 @@ export class ClusterRecorder {
 
   /** Discovery, then the selection of kinds to watch. */
   private async wantedKinds(): Promise<ApiResource[]> {
-    const client = this.client_();
+    const client = this.kubeClient();
     const desired = await this.desiredKinds();
     const found = await discover(client);
     this.lastDiscoveryAt = Date.now();
@@ -230,7 +230,7 @@ export class ClusterRecorder {
     const o = this.d.options;
     return new KindWatcher({
       cluster: this.name,
-      client: this.client_(),
+      client: this.kubeClient(),
       resource: r,
       observer: this.observer,
       writer: this.writer,
