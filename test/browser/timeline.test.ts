@@ -230,9 +230,12 @@ describe.skipIf(!!unavailable)('timeline journeys in Chromium', () => {
       page.on('framenavigated', (f) => f === page.mainFrame() && navigations.push(f.url()));
       const kubeconfig = app.demo!.loaded.config.clusters[0]!.kubeconfig!;
       const kubectl = process.env.KUBECTL ?? '/usr/bin/kubectl';
-      if (existsSync(kubectl)) await promisify(execFile)(kubectl, ['--kubeconfig', kubeconfig, '-n', 'shop-prod', 'scale', 'deployment/web', '--replicas=9']);
+      // A replica count the Deployment does not have yet (the demo's own manual scale may already be there).
+      const current = Number((app.demo!.sim.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'shop-prod', name: 'web' }) as { spec?: { replicas?: number } } | undefined)?.spec?.replicas ?? 1);
+      const replicas = current + 3;
+      if (existsSync(kubectl)) await promisify(execFile)(kubectl, ['--kubeconfig', kubeconfig, '-n', 'shop-prod', 'scale', 'deployment/web', `--replicas=${replicas}`]);
       // Without kubectl, the same change straight into the simulated cluster (the watcher sees it either way).
-      else app.demo!.sim.patch({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'shop-prod', name: 'web' }, { spec: { replicas: 9 } }, { manager: 'kubectl-scale', type: 'merge' });
+      else app.demo!.sim.patch({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'shop-prod', name: 'web' }, { spec: { replicas } }, { manager: 'kubectl-scale', type: 'merge' });
       const row = list.getByRole('link', { name: /Deployment shop-prod\/web .*kubectl/ });
       await expect.poll(() => row.count(), { timeout: 30_000, interval: 500 }).toBeGreaterThan(before);
       expect(navigations).toEqual([]);
