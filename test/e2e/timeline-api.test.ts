@@ -34,7 +34,7 @@ describe('timeline API', () => {
     await live.observe(load(cm('b', '1')) as Record<string, unknown>, T(1));
     await live.observe(load(cm('a', 'hand')) as Record<string, unknown>, T(5), 'kubectl-edit', 'Update');
     // A cluster-scoped object the environment never declared: the cluster's history, not prod's.
-    await live.observe({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kube-system' } }, T(2), 'kube-apiserver', 'Update');
+    await live.observe({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kube-system' } }, T(9), 'kube-apiserver', 'Update');
     await app.app.get(DriftEngineService).catchUp();
   });
   afterAll(async () => {
@@ -47,6 +47,9 @@ describe('timeline API', () => {
     const r = await (await app.get(`/api/v1/environments/prod/timeline?from=${T(-60).toISOString()}&to=${T(60).toISOString()}`)).json();
     expect(r.counts).toEqual({ git: 2, live: 3, drift: expect.any(Number) });
     expect(r.events.some((e: { name: string }) => e.name === 'kube-system')).toBe(false);
+    // The overview's last live change is prod's, not the cluster's own namespace change after it.
+    const [prod] = await (await app.get('/api/v1/environments')).json();
+    expect(prod).toMatchObject({ name: 'prod', lastLiveChangeAt: T(5).toISOString() });
     const lanes = r.events.map((e: { lane: string; name: string; change: string }) => `${e.lane}:${e.name}:${e.change}`);
     expect(lanes[0]).toBe('drift:a:opened');
     expect(lanes[1]).toBe('live:a:configured');

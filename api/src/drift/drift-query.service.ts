@@ -6,6 +6,7 @@ import { DomainError, notFound } from '../common/errors';
 import { compareObject, CompareOptions, countsAsDrift, LiveInput, ManagedFieldsEntry, DriftType } from '../core/drift';
 import { unifiedYamlDiff, jsonPatch } from '../core/diff';
 import { identityKey } from '../core/identity';
+import { globToLike, liveInEnvironmentSql } from '../store/environment-scope';
 import { DriftEngineService, describeResult, EnvironmentContext } from './drift-engine.service';
 import { DesiredPoint, DriftRepository, LivePoint } from './drift.repository';
 
@@ -84,7 +85,13 @@ export class DriftQueryService {
       const byType: Record<string, number> = { missing: 0, modified: 0, orphaned: 0, unmanaged: 0 };
       for (const c of counts) if (c.environment === env.name) byType[c.type] = c.n;
       const drifted = byType.missing! + byType.modified! + byType.orphaned!;
-      const lastLive: Date | null = ctx.clusterId === null ? null : (await this.ds.query(`SELECT max(observed_at) AS t FROM live_revisions WHERE cluster_id = $1`, [ctx.clusterId]))[0].t;
+      const lastLive: Date | null = ctx.clusterId === null
+        ? null
+        : (await this.ds.query(
+            `SELECT max(lr.observed_at) AS t FROM live_revisions lr JOIN objects o ON o.id = lr.object_id
+              WHERE lr.cluster_id = $1 AND ${liveInEnvironmentSql({ live: 'lr', object: 'o', namespacePatterns: '$2', environment: '$3' })}`,
+            [ctx.clusterId, ctx.env.namespaces.map(globToLike), env.name],
+          ))[0].t;
       const spark = await this.sparkline(ctx, since);
       out.push({
         name: env.name,
@@ -112,8 +119,9 @@ export class DriftQueryService {
     for (const r of d) if (idx.has(r.day)) days[idx.get(r.day)!]!.desired = r.n;
     if (ctx.clusterId !== null) {
       const l: { day: string; n: number }[] = await this.ds.query(
-        `SELECT to_char(observed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, count(*)::int AS n FROM live_revisions WHERE cluster_id = $1 AND observed_at >= $2 GROUP BY 1`,
-        [ctx.clusterId, since],
+        `SELECT to_char(lr.observed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, count(*)::int AS n FROM live_revisions lr JOIN objects o ON o.id = lr.object_id
+          WHERE lr.cluster_id = $1 AND lr.observed_at >= $2 AND ${liveInEnvironmentSql({ live: 'lr', object: 'o', namespacePatterns: '$3', environment: '$4' })} GROUP BY 1`,
+        [ctx.clusterId, since, ctx.env.namespaces.map(globToLike), ctx.env.name],
       );
       for (const r of l) if (idx.has(r.day)) days[idx.get(r.day)!]!.live = r.n;
     }

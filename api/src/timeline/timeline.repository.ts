@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { escapeLike, liveInEnvironmentSql } from '../store/environment-scope';
+
 
 export interface TimelineFilter {
   environment: string;
@@ -134,7 +136,7 @@ export class TimelineRepository {
       `SELECT lr.id, lr.observed_at AS at, lr.changed_at, lr.object_id::int, o."group", o.kind, o.namespace, o.name, lr.change, lr.manager, lr.operation, lr.source
          FROM live_revisions lr JOIN objects o ON o.id = lr.object_id
         WHERE lr.cluster_id = $1 AND lr.observed_at >= $2 AND lr.observed_at <= $3
-          AND (o.namespace LIKE ANY($4::text[]) OR (o.namespace = '' AND ${clusterScopedInEnvironment('lr', p(f.environment))})) ${where}
+          AND ${liveInEnvironmentSql({ live: 'lr', object: 'o', namespacePatterns: '$4', environment: p(f.environment) })} ${where}
         ORDER BY lr.observed_at DESC, lr.id DESC
         LIMIT ${p(f.limit)}`,
       params,
@@ -180,7 +182,7 @@ export class TimelineRepository {
     const live = f.clusterId === null
       ? '0'
       : `(SELECT count(*) FROM live_revisions lr JOIN objects o ON o.id = lr.object_id
-           WHERE lr.cluster_id = ${p(f.clusterId)} AND lr.observed_at BETWEEN $2 AND $3 AND (o.namespace LIKE ANY(${p(f.namespacePatterns)}::text[]) OR (o.namespace = '' AND ${clusterScopedInEnvironment('lr', '$1')})))`;
+           WHERE lr.cluster_id = ${p(f.clusterId)} AND lr.observed_at BETWEEN $2 AND $3 AND ${liveInEnvironmentSql({ live: 'lr', object: 'o', namespacePatterns: p(f.namespacePatterns), environment: '$1' })})`;
     const drift = `(SELECT count(*) FROM drift_intervals WHERE environment = $1 AND type <> 'unmanaged' AND opened_at BETWEEN $2 AND $3)
                  + (SELECT count(*) FROM drift_intervals WHERE environment = $1 AND type <> 'unmanaged' AND closed_at BETWEEN $2 AND $3)`;
     const r = (await this.ds.query(`SELECT ${git} AS git, ${live} AS live, ${drift} AS drift`, params))[0];
@@ -196,21 +198,4 @@ export class TimelineRepository {
     );
     return { desired: Number(r[0].desired), live: Number(r[0].live), drift: Number(r[0].drift) };
   }
-}
-
-/**
- * A cluster-scoped object (Namespace, ClusterRole, CRD…) belongs to an environment's timeline only when the
- * environment's Git ever declared it; the cluster's own namespaces and roles are someone else's history.
- */
-function clusterScopedInEnvironment(liveAlias: string, envParam: string): string {
-  return `EXISTS (SELECT 1 FROM desired_revisions x WHERE x.object_id = ${liveAlias}.object_id AND x.environment = ${envParam})`;
-}
-
-function escapeLike(s: string): string {
-  return s.replace(/[\\%_]/g, (c) => '\\' + c);
-}
-
-/** An environment namespace glob as a LIKE pattern: `*` → `%`, `?` → `_`. */
-export function globToLike(glob: string): string {
-  return escapeLike(glob).replace(/\*/g, '%').replace(/\?/g, '_');
 }

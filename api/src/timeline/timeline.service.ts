@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { compileCompareOptions, ManagerClass } from '../core/drift';
 import { DomainError } from '../common/errors';
 import { DriftEngineService } from '../drift/drift-engine.service';
-import { TimelineFilter, TimelineRepository, globToLike } from './timeline.repository';
+import { TimelineFilter, TimelineRepository } from './timeline.repository';
+import { globToLike } from '../store/environment-scope';
 
 export type Lane = 'git' | 'live' | 'drift';
 
