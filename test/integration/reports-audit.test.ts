@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { freshDatabase, TestDatabase } from '../support/db';
 import { CSV_COLUMNS, parseCsv } from '../../api/src/reports/csv';
+import { canonicalJson } from '../../api/src/core/canonical';
 import type { GitChangeRecord, OutOfBandRecord, ReportSummary } from '../../api/src/reports/report.types';
 import { ALICE, BOB, buildScenario, Scenario, tempDir, WINDOW } from './reports-scenario';
 
@@ -137,6 +138,11 @@ describe('audit report', () => {
     expect(doc.summary.gaps).toEqual({ total: 1, totalDurationSeconds: 7200, open: 0 });
     expect(doc.summary.drift.openAtEnd).toBe(1);
     expect(doc.manifest.records.count).toBe(doc.changes.length + doc.outOfBand.length + doc.drift.length + doc.gaps.length);
+    // Records are written with their keys in canonical order (the diff last): the digest is JSON.stringify of each.
+    for (const rec of [...doc.changes, ...doc.outOfBand, ...doc.drift, ...doc.gaps] as Record<string, unknown>[]) {
+      const { diff: _d, ...rest } = rec;
+      expect(JSON.stringify(rest)).toBe(canonicalJson(rest));
+    }
     const lastLine = text.slice(text.lastIndexOf('\n', text.length - 2) + 1);
     expect(lastLine).toBe(`"sha256":"${doc.sha256}"}\n`);
     expect(doc.sha256).toBe(sha(text.slice(0, text.length - lastLine.length)));

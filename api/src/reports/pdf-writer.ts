@@ -1,6 +1,5 @@
 import { Writable } from 'node:stream';
 import { once } from 'node:events';
-import PDFDocument from 'pdfkit';
 import { describeTrigger } from './csv';
 import type { FileSink, ReportHeader, ReportWriter, Section } from './writers';
 import type { ChainSegment, DriftRecord, GapRecord, GitChangeRecord, OutOfBandRecord, ReportManifest, ReportRecord } from './report.types';
@@ -30,12 +29,6 @@ function pdfText(s: string): string {
   return s.replace(/[^\x20-\x7e\xa0-\xff\u2013\u2014\u2018\u2019\u201c\u201d\u2022\u2026\u20ac]/g, (ch) => (ch === '\t' ? '  ' : ch === '\u2192' ? '->' : '?'));
 }
 
-/** Cut to a character budget (the fonts are close enough to fixed width for a budget to hold). */
-function fit(s: string, chars: number): string {
-  const t = pdfText(s);
-  return t.length > chars ? t.slice(0, chars - 1) + '\u2026' : t;
-}
-
 export function formatDuration(seconds: number | null): string {
   if (seconds === null) return '-';
   if (seconds === 0) return '0s';
@@ -51,6 +44,47 @@ export function formatDuration(seconds: number | null): string {
   if (m) parts.push(`${m}m`);
   if (sec || !parts.length) parts.push(`${sec}s`);
   return parts.slice(0, 3).join(' ');
+}
+
+/** WinAnsi codes of the few characters beyond Latin-1 that pdfText keeps. */
+const WIN_ANSI: Record<number, number> = { 0x2013: 0x96, 0x2014: 0x97, 0x2018: 0x91, 0x2019: 0x92, 0x201c: 0x93, 0x201d: 0x94, 0x2022: 0x95, 0x2026: 0x85, 0x20ac: 0x80 };
+
+/** A PDF literal string in WinAnsi: ( ) \ escaped, bytes above 0x7e as octal escapes (the content stays ASCII). */
+function pdfLiteral(text: string): string {
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x28 || c === 0x29 || c === 0x5c) out += '\\' + text[i];
+    else if (c >= 0x20 && c < 0x7f) out += text[i];
+    else {
+      const b = c <= 0xff ? c : (WIN_ANSI[c] ?? 0x3f);
+      out += '\\' + b.toString(8).padStart(3, '0');
+    }
+  }
+  return out;
+}
+
+const num = (n: number) => (Math.round(n * 100) / 100).toString();
+
+const rgbCache = new Map<string, string>();
+function rgb(hex: string): string {
+  let out = rgbCache.get(hex);
+  if (out === undefined) {
+    const v = parseInt(hex.slice(1), 16);
+    out = `${num(((v >> 16) & 255) / 255)} ${num(((v >> 8) & 255) / 255)} ${num((v & 255) / 255)}`;
+    rgbCache.set(hex, out);
+  }
+  return out;
+}
+
+type FontName = 'Helvetica' | 'Helvetica-Bold' | 'Helvetica-Oblique' | 'Courier';
+
+/** What the fast text path needs of a standard font: its resource id, ascender and glyph widths. */
+interface RawFont {
+  id: string;
+  ascender: number;
+  ref: () => unknown;
+  width: (code: number) => number;
 }
 
 const when = (iso: string | null) => (iso ? iso.replace('T', ' ').replace(/\.000Z$/, 'Z').replace(/Z$/, ' UTC') : '-');
@@ -78,8 +112,13 @@ export class PdfReportWriter implements ReportWriter {
   private footer = '';
   private multiEnv = false;
   private inSection = false;
+  private readonly fonts = new Map<FontName, RawFont>();
+  private readonly usedFonts = new Set<RawFont>();
+  private ops: string[] = [];
 
   constructor(private readonly sink: FileSink) {
+    // Loaded on first use: pdfkit and its fonts cost ~30 MB that a CSV or JSON report does not need.
+    const PDFDocument = require('pdfkit') as typeof import('pdfkit');
     this.doc = new PDFDocument({ size: 'A4', margins: M, autoFirstPage: false, bufferPages: false, compress: true, info: { Title: 'Driftline audit report', Creator: 'Driftline', Producer: 'Driftline (pdfkit)' } });
     this.pipe = new Writable({
       highWaterMark: 1 << 20,
@@ -89,18 +128,77 @@ export class PdfReportWriter implements ReportWriter {
     });
     this.doc.pipe(this.pipe);
     this.doc.on('pageAdded', () => this.onPage());
+    for (const name of ['Helvetica', 'Helvetica-Bold', 'Helvetica-Oblique', 'Courier'] as FontName[]) this.fonts.set(name, this.rawFont(name));
+    this.doc.font('Helvetica');
+  }
+
+  /**
+   * Text drawn line by line through pdfkit measures every glyph with kerning (most of the time of a
+   * large report). Single lines in the standard fonts need none of that: they are written as content
+   * stream operators directly (pdfkit's own text operators, without the measuring), after a cut to
+   * the width from the font's glyph widths. pdfkit still embeds the fonts and lays out wrapped text.
+   */
+  private rawFont(name: FontName): RawFont {
+    const d = this.doc as unknown as { font(n: string): unknown; _font: { id: string; ascender: number; ref(): unknown; widthOfString(s: string, size: number): number } };
+    d.font(name);
+    const f = d._font;
+    const latin = new Float64Array(256);
+    for (let c = 32; c < 256; c++) latin[c] = f.widthOfString(String.fromCharCode(c), 1000);
+    const other = new Map<number, number>();
+    return {
+      id: f.id,
+      ascender: f.ascender,
+      ref: () => f.ref(),
+      width: (code) => {
+        if (code < 256) return latin[code]!;
+        let w = other.get(code);
+        if (w === undefined) other.set(code, (w = f.widthOfString(String.fromCharCode(code), 1000)));
+        return w;
+      },
+    };
+  }
+
+  /** Queues one line of text at (x, top of line y) in page coordinates, cut with an ellipsis to maxWidth. */
+  private rawLine(text: string, x: number, y: number, font: FontName, size: number, color: string, maxWidth: number): void {
+    const f = this.fonts.get(font)!;
+    this.usedFonts.add(f);
+    let t = pdfText(text);
+    const limit = (maxWidth * 1000) / size;
+    let w = 0;
+    for (let i = 0; i < t.length; i++) {
+      w += f.width(t.charCodeAt(i));
+      if (w > limit) {
+        const ell = f.width(0x2026);
+        let j = i;
+        while (j > 0 && w + ell > limit) w -= f.width(t.charCodeAt(--j));
+        t = t.slice(0, j) + '\u2026';
+        break;
+      }
+    }
+    const baseline = A4.height - y - (f.ascender / 1000) * size;
+    this.ops.push(`BT ${rgb(color)} rg /${f.id} ${num(size)} Tf 1 0 0 1 ${num(x)} ${num(baseline)} Tm (${pdfLiteral(t)}) Tj ET`);
+  }
+
+  /** Writes the queued lines into the current page's content (before a page ends). */
+  private flushRaw(): void {
+    if (!this.ops.length) return;
+    const d = this.doc as unknown as { page: { fonts: Record<string, unknown> }; addContent(b: Uint8Array): unknown };
+    for (const f of this.usedFonts) if (d.page.fonts[f.id] == null) d.page.fonts[f.id] = f.ref();
+    this.usedFonts.clear();
+    // pdfkit's pages are flipped to top-left coordinates; the operators use the PDF's own.
+    d.addContent(Buffer.from(`q 1 0 0 -1 0 ${num(A4.height)} cm\n${this.ops.join('\n')}\nQ\n`, 'latin1'));
+    this.ops = [];
   }
 
   private onPage(): void {
     this.page++;
     const d = this.doc;
-    const bottom = d.page.margins.bottom;
-    d.page.margins.bottom = 0;
-    d.font('Helvetica').fontSize(7).fillColor(C.muted);
-    d.text(fit(this.footer, 110), M.left, A4.height - 36, { lineBreak: false, width: WIDTH - 60 });
-    d.text(`Page ${this.page}`, M.left + WIDTH - 60, A4.height - 36, { lineBreak: false, width: 60, align: 'right' });
-    d.page.margins.bottom = bottom;
-    d.fillColor(C.ink);
+    this.rawLine(this.footer, M.left, A4.height - 36, 'Helvetica', 7, C.muted, WIDTH - 70);
+    const label = `Page ${this.page}`;
+    const f = this.fonts.get('Helvetica')!;
+    let w = 0;
+    for (let i = 0; i < label.length; i++) w += f.width(label.charCodeAt(i));
+    this.rawLine(label, M.left + WIDTH - (w * 7) / 1000, A4.height - 36, 'Helvetica', 7, C.muted, 70);
     d.x = M.left;
     d.y = M.top;
   }
@@ -114,23 +212,24 @@ export class PdfReportWriter implements ReportWriter {
   }
 
   private need(height: number): void {
-    if (this.doc.y + height > BOTTOM) this.doc.addPage();
+    if (this.doc.y + height > BOTTOM) {
+      this.flushRaw();
+      this.doc.addPage();
+    }
   }
 
-  private line(text: string, o: { font?: string; size?: number; color?: string; indent?: number; chars?: number; gap?: number } = {}): void {
+  private line(text: string, o: { font?: FontName; size?: number; color?: string; indent?: number; gap?: number } = {}): void {
     const size = o.size ?? 8;
     const d = this.doc;
     this.need(size + 3);
-    const x = M.left + (o.indent ?? 0);
-    const y = d.y;
-    d.font(o.font ?? 'Helvetica').fontSize(size).fillColor(o.color ?? C.ink);
-    d.text(fit(text, o.chars ?? Math.floor((WIDTH - (o.indent ?? 0)) / (size * 0.5))), x, y, { lineBreak: false });
+    const indent = o.indent ?? 0;
+    this.rawLine(text, M.left + indent, d.y, o.font ?? 'Helvetica', size, o.color ?? C.ink, WIDTH - indent);
     d.x = M.left;
-    d.y = y + size + 3 + (o.gap ?? 0);
+    d.y += size + 3 + (o.gap ?? 0);
   }
 
   /** Wrapped text of at most `maxLines` lines (an ellipsis ends what does not fit). */
-  private para(text: string, o: { font?: string; size?: number; color?: string; indent?: number; maxLines?: number; gap?: number } = {}): void {
+  private para(text: string, o: { font?: FontName; size?: number; color?: string; indent?: number; maxLines?: number; gap?: number } = {}): void {
     const size = o.size ?? 8;
     const maxLines = o.maxLines ?? 3;
     const d = this.doc;
@@ -161,8 +260,8 @@ export class PdfReportWriter implements ReportWriter {
       const d = this.doc;
       this.need(12);
       const y = d.y;
-      d.font('Helvetica-Bold').fontSize(8.5).fillColor(C.muted).text(fit(k, 40), M.left, y, { lineBreak: false });
-      d.font('Helvetica').fontSize(8.5).fillColor(C.ink).text(fit(v, Math.floor((WIDTH - keyWidth) / 4.3)), M.left + keyWidth, y, { lineBreak: false });
+      this.rawLine(k, M.left, y, 'Helvetica-Bold', 8.5, C.muted, keyWidth - 6);
+      this.rawLine(v, M.left + keyWidth, y, 'Helvetica', 8.5, C.ink, WIDTH - keyWidth);
       d.x = M.left;
       d.y = y + 12;
     }
@@ -174,9 +273,8 @@ export class PdfReportWriter implements ReportWriter {
       this.need(11);
       const y = d.y;
       let x = M.left;
-      d.font(bold ? 'Helvetica-Bold' : 'Helvetica').fontSize(8).fillColor(bold ? C.muted : C.ink);
       cells.forEach((c, i) => {
-        d.text(fit(c, Math.floor(widths[i]! / 4.2)), x, y, { lineBreak: false });
+        this.rawLine(c, x, y, bold ? 'Helvetica-Bold' : 'Helvetica', 8, bold ? C.muted : C.ink, widths[i]! - 6);
         x += widths[i]!;
       });
       d.x = M.left;
@@ -195,13 +293,11 @@ export class PdfReportWriter implements ReportWriter {
     const body = lines.filter((l) => !l.startsWith('--- ') && !l.startsWith('+++ '));
     const shown = body.slice(0, MAX_DIFF_LINES);
     const d = this.doc;
-    d.font('Courier').fontSize(6.5);
     for (const l of shown) {
       this.need(8);
       const color = l.startsWith('+') ? C.added : l.startsWith('-') ? C.removed : l.startsWith('@@') ? C.hunk : C.muted;
-      const y = d.y;
-      d.fillColor(color).text(fit(l, 125), M.left + 8, y, { lineBreak: false });
-      d.y = y + 7.6;
+      this.rawLine(l, M.left + 8, d.y, 'Courier', 6.5, color, WIDTH - 8);
+      d.y += 7.6;
     }
     d.x = M.left;
     if (body.length > shown.length) this.line(`… ${body.length - shown.length} more diff lines (the JSON report has the full diff)`, { size: 6.5, color: C.muted, indent: 8 });
@@ -246,6 +342,7 @@ export class PdfReportWriter implements ReportWriter {
     this.line('It re-derives every record and walks the hash chains: an edited or deleted record is reported.', { size: 8, color: C.muted });
 
     const sum = h.summary;
+    this.flushRaw();
     d.addPage();
     this.heading('Summary', 16);
     this.heading('Git changes', 11);
@@ -290,10 +387,11 @@ export class PdfReportWriter implements ReportWriter {
     this.closeSection();
     this.inSection = true;
     this.n = 0;
+    this.flushRaw();
     this.doc.addPage();
     this.heading(SECTION_TITLES[s], 16);
-    if (s === 'git') this.line('Each object a commit changed, when that change reached the cluster (the first live state at or after the commit that matches it), and the diff of the manifest.', { size: 7.5, color: C.muted, chars: 200, gap: 4 });
-    if (s === 'out-of-band') this.line('Live changes no Git change explains: made with a person\'s tool, or leaving the object differing from Git. Diff: live before -> live after.', { size: 7.5, color: C.muted, chars: 200, gap: 4 });
+    if (s === 'git') this.para('Each object a commit changed, when that change reached the cluster (the first live state at or after the commit that matches it), and the diff of the manifest.', { size: 7.5, color: C.muted, gap: 4 });
+    if (s === 'out-of-band') this.para('Live changes no Git change explains: made with a person\'s tool, or leaving the object differing from Git. Diff: live before -> live after.', { size: 7.5, color: C.muted, gap: 4 });
     this.rule();
     await this.drain();
   }
@@ -314,7 +412,10 @@ export class PdfReportWriter implements ReportWriter {
         this.gap(r);
         break;
     }
-    if (this.n % 50 === 0) await this.drain();
+    if (this.n % 50 === 0) {
+      this.flushRaw();
+      await this.drain();
+    }
   }
 
   private env(r: { environment: string }): string {
@@ -349,7 +450,7 @@ export class PdfReportWriter implements ReportWriter {
     this.need(30);
     this.line(`${this.n}. ${this.env(r)}${r.driftType} ${objectName(r.object)} - ${r.open ? `open, ${formatDuration(r.durationSeconds)} so far` : formatDuration(r.durationSeconds)}`, { font: 'Helvetica-Bold', size: 8.5 });
     this.line(`opened ${when(r.openedAt)} by ${describeTrigger(r.openedBy)}${r.closedAt ? `; closed ${when(r.closedAt)} by ${describeTrigger(r.closedBy)}` : ''}`, { size: 7.5, color: C.muted });
-    if (r.summary) this.para(r.summary, { size: 7.5, maxLines: 2, gap: 3 });
+    if (r.summary) this.line(r.summary, { size: 7.5, gap: 3 });
   }
 
   private gap(r: GapRecord): void {
@@ -360,6 +461,7 @@ export class PdfReportWriter implements ReportWriter {
   async end(manifest: ReportManifest): Promise<{ sha256: string; size: number }> {
     const d = this.doc;
     this.closeSection();
+    this.flushRaw();
     d.addPage();
     this.heading('Integrity', 16);
     this.table([
@@ -372,11 +474,12 @@ export class PdfReportWriter implements ReportWriter {
     this.heading('Hash chains covered', 11);
     for (const c of manifest.chains) this.chainRow(c);
     d.y += 8;
-    this.line('Every commit, desired revision, live revision and drift event Driftline stores carries hash = sha256(prev_hash + "\\n" + record).', { size: 7.5, color: C.muted, chars: 200 });
-    this.line('The records sha256 covers every record of this report (one canonical JSON line each, diffs excluded); the chains above were', { size: 7.5, color: C.muted, chars: 200 });
-    this.line('read up to the heads shown. `driftline report verify` recomputes both from the database: any record of the window that was', { size: 7.5, color: C.muted, chars: 200 });
-    this.line('changed or removed since breaks a hash or a chain link and is named. The file sha256 is kept with the report in Driftline.', { size: 7.5, color: C.muted, chars: 200 });
+    this.line('Every commit, desired revision, live revision and drift event Driftline stores carries hash = sha256(prev_hash + "\\n" + record).', { size: 7.5, color: C.muted });
+    this.line('The records sha256 covers every record of this report (one canonical JSON line each, diffs excluded); the chains above were', { size: 7.5, color: C.muted });
+    this.line('read up to the heads shown. `driftline report verify` recomputes both from the database: any record of the window that was', { size: 7.5, color: C.muted });
+    this.line('changed or removed since breaks a hash or a chain link and is named. The file sha256 is kept with the report in Driftline.', { size: 7.5, color: C.muted });
     (d.info as Record<string, unknown>)[PDF_MANIFEST_KEY] = Buffer.from(JSON.stringify(manifest), 'utf8').toString('base64');
+    this.flushRaw();
     const done = once(this.pipe, 'finish');
     d.end();
     await done;
@@ -385,8 +488,8 @@ export class PdfReportWriter implements ReportWriter {
 
   private chainRow(c: ChainSegment): void {
     this.line(`${c.stream} ${c.key}: positions ${c.from.position}–${c.to.position}, ${c.records} records`, { size: 8, font: 'Helvetica-Bold' });
-    this.line(`head     ${c.to.hash ?? '-'}`, { size: 6.5, font: 'Courier', color: C.muted, chars: 200, indent: 8 });
-    this.line(`previous ${c.from.prevHash ?? '(start of the chain)'}`, { size: 6.5, font: 'Courier', color: C.muted, chars: 200, indent: 8 });
+    this.line(`head     ${c.to.hash ?? '-'}`, { size: 6.5, font: 'Courier', color: C.muted, indent: 8 });
+    this.line(`previous ${c.from.prevHash ?? '(start of the chain)'}`, { size: 6.5, font: 'Courier', color: C.muted, indent: 8 });
   }
 
   async abort(): Promise<void> {

@@ -1,14 +1,15 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import picomatch from 'picomatch';
-import { canonicalJson } from '../core/canonical';
 import { compareObject, CompareOptions, CompareResult, LiveInput, ManagedFieldsEntry, compileCompareOptions } from '../core/drift';
-import { jsonPatch, unifiedYamlDiff } from '../core/diff';
-import { pointerToPath } from '../core/drift/pointer';
+import { createTwoFilesPatch } from 'diff';
+import { stableYaml } from '../core/diff';
+import { appendPathSegment } from '../core/drift/pointer';
 import { describeResult } from '../drift/drift-engine.service';
-import { ObjectEvent, ObjectWalker, OutOfBandResult, ReachResult } from './analysis';
+import { GitEvent, LiveEvent, ObjectWalker, OutOfBandResult, ReachResult } from './analysis';
+import { SummaryAccumulator } from './summary';
 import { ReportsRepository, ScopeObject, ScratchKey, ScratchRow, GapRow, DesiredEventRow, LiveEventRow } from './reports.repository';
-import type { ChainSegment, EnvironmentScope, GapRecord, ReportRecord, ReportScope, ReportSummary } from './report.types';
+import type { ChainSegment, DriftRecord, EnvironmentScope, GapRecord, GitChangeRecord, OutOfBandRecord, ReportRecord, ReportScope, ReportSummary } from './report.types';
 
 /** The chain heads a report is bounded by, and its generation time: with the scope, all a report is derived from. */
 export interface ReportSnapshot {
@@ -34,10 +35,12 @@ export interface PreparedReport {
   dispose(): Promise<void>;
 }
 
-const OBJECT_CHUNK = 1000;
-const EVENT_PAGE = 2000;
+const OBJECT_CHUNK = 2000;
+/** Events of a chunk read at once (more, for one object, are streamed). */
+const CHUNK_EVENTS = 2500;
+const EVENT_PAGE = 4000;
 const BATCH = 1000;
-const PAGE = 500;
+const PAGE = 2000;
 const MAX_PATHS = 100;
 
 /** Documents by hash, loaded in batches and kept for a while (least recently loaded evicted first). */
@@ -72,13 +75,43 @@ class DocumentCache {
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 const seconds = (from: Date, to: Date) => Math.round(to.getTime() - from.getTime()) / 1000;
 
-/** Display paths of a JSON patch between two documents (first MAX_PATHS, then a count). */
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function diffPaths(a: unknown, b: unknown, path: string, out: string[]): void {
+  if (a === b || out.length > MAX_PATHS) return;
+  if (isPlainObject(a) && isPlainObject(b)) {
+    // Keys of a, then those only b has: a stable order for the same documents.
+    for (const k in a) if (a[k] !== b[k]) diffPaths(a[k], b[k], appendPathSegment(path, k, false), out);
+    for (const k in b) if (!(k in a)) diffPaths(undefined, b[k], appendPathSegment(path, k, false), out);
+    return;
+  }
+  if (Array.isArray(a) && Array.isArray(b)) {
+    for (let i = 0; i < Math.max(a.length, b.length); i++) diffPaths(a[i], b[i], `${path}[${i}]`, out);
+    return;
+  }
+  out.push(path || '(document)');
+}
+
+/** Display paths where two documents differ (first MAX_PATHS, then a count of the rest). */
 export function changedPaths(before: unknown, after: unknown): string[] {
   if (!before || !after) return [];
-  const seen = new Set<string>();
-  for (const op of jsonPatch(before, after)) seen.add(pointerToPath(op.path) || '(document)');
-  const all = [...seen];
-  return all.length > MAX_PATHS ? [...all.slice(0, MAX_PATHS), `…and ${all.length - MAX_PATHS} more`] : all;
+  const out: string[] = [];
+  diffPaths(before, after, '', out);
+  if (out.length <= MAX_PATHS) return out;
+  const all: string[] = [];
+  countPaths(before, after, '', all);
+  return [...all.slice(0, MAX_PATHS), `…and ${all.length - MAX_PATHS} more`];
+}
+
+function countPaths(a: unknown, b: unknown, path: string, out: string[]): void {
+  if (a === b) return;
+  if (isPlainObject(a) && isPlainObject(b)) {
+    for (const k of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) countPaths(a[k], b[k], appendPathSegment(path, k, false), out);
+  } else if (Array.isArray(a) && Array.isArray(b)) {
+    for (let i = 0; i < Math.max(a.length, b.length); i++) countPaths(a[i], b[i], `${path}[${i}]`, out);
+  } else out.push(path || '(document)');
 }
 
 /** Options for compareObject from a frozen environment scope (the same fields as the drift engine's compareOptionsFor). */
@@ -86,10 +119,39 @@ export function compareOptionsOf(env: EnvironmentScope): CompareOptions {
   return { applierManagers: [env.applier], humanManagers: env.humanManagers, controllerManagers: env.controllerManagers, ignore: env.ignore };
 }
 
-/** What the canonical digest of a record covers: everything but the rendered diff. */
+/**
+ * Canonical JSON (the same text as core/canonical's canonicalJson: keys sorted, no whitespace,
+ * undefined members dropped) written in one pass, without copying the value first.
+ */
+export function canonicalText(v: unknown): string {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
+  if (Array.isArray(v)) {
+    let out = '[';
+    for (let i = 0; i < v.length; i++) out += (i ? ',' : '') + (v[i] === undefined ? 'null' : canonicalText(v[i]));
+    return out + ']';
+  }
+  if (v instanceof Date) return JSON.stringify(v.toISOString());
+  const o = v as Record<string, unknown>;
+  const keys = Object.keys(o).sort();
+  let out = '{';
+  let first = true;
+  for (const k of keys) {
+    const x = o[k];
+    if (x === undefined) continue;
+    out += (first ? '' : ',') + JSON.stringify(k) + ':' + canonicalText(x);
+    first = false;
+  }
+  return out + '}';
+}
+
+/**
+ * The line of a record in the digest: its canonical JSON without the rendered diff. Records are built
+ * with their keys in code point order (nested objects too), so JSON.stringify already gives canonical
+ * JSON (test/unit/reports checks this against canonicalJson); the diff is always the last key.
+ */
 export function recordDigestLine(r: ReportRecord): string {
-  const { diff: _diff, ...rest } = r as ReportRecord & { diff?: string };
-  return canonicalJson(rest) + '\n';
+  const d = (r as { diff?: string }).diff;
+  return (d === undefined ? JSON.stringify(r) : JSON.stringify({ ...r, diff: undefined })) + '\n';
 }
 
 /** The stable key of a record in a report (for per-record comparison in verify). */
@@ -106,7 +168,19 @@ export function recordKey(r: ReportRecord): string {
   }
 }
 
-type Tagged = ObjectEvent & { objectId: number };
+/** Pages of a keyset query, the next one read while the caller works on this one. */
+async function* prefetched<T>(fetch: (after: ScratchKey | null) => Promise<T[]>, keyOf: (row: T) => ScratchKey): AsyncGenerator<T[]> {
+  let next = fetch(null);
+  for (;;) {
+    const page = await next;
+    if (!page.length) return;
+    next = page.length < PAGE ? Promise.resolve([]) : fetch(keyOf(page[page.length - 1]!));
+    next.catch(() => undefined);
+    yield page;
+  }
+}
+
+type Tagged = (GitEvent & { objectId: number; change: string; author: string; email: string }) | (LiveEvent & { objectId: number });
 
 interface EnvIds {
   env: EnvironmentScope;
@@ -187,8 +261,9 @@ export class ReportBuilder {
         totalObjects += list.length;
       }
       let doneObjects = 0;
+      const acc = new SummaryAccumulator();
       for (const e of envs) {
-        await this.analyse(e, objects.get(e)!, scope, from, to, asOf, run, (n) => {
+        await this.analyse(e, objects.get(e)!, scope, from, to, asOf, run, acc, (n) => {
           doneObjects += n;
           onProgress?.({ phase: 'analysing', done: doneObjects, total: totalObjects });
         });
@@ -201,7 +276,13 @@ export class ReportBuilder {
       onProgress?.({ phase: 'analysing', done: totalObjects, total: totalObjects });
       const chains = await this.chains(snap, envs, run, from);
       const gapRecords = envs.flatMap((e) => this.gapRecords(e, from, to, asOf, scope));
-      const summary = await this.summary(scope, run, from, to, asOf, gapRecords);
+      const summary = acc.finish({
+        environments: scope.environments.map((x) => x.name),
+        from: scope.from,
+        to: scope.to,
+        drift: await this.repo.driftSummary(run, from, to, asOf),
+        gaps: gapRecords,
+      });
       const total = (await this.repo.countScratch(run)) + gapRecords.length;
       const self = this;
       return {
@@ -236,12 +317,18 @@ export class ReportBuilder {
     return all.filter((o) => (o.in_git || (o.namespace !== '' && inEnv(o.namespace))) && keep(o));
   }
 
-  /** Pass 1 for one environment. */
-  private async analyse(e: EnvIds, objects: ScopeObject[], scope: ReportScope, from: Date, to: Date, asOf: Date, run: string, progressed: (n: number) => void): Promise<void> {
+  /**
+   * Pass 1 for one environment. Objects go in chunks of a bounded number of events; the next chunk's
+   * revisions and documents are read while this one is analysed, and scratch rows are written while
+   * the next one is read, so the database and this thread work at the same time.
+   */
+  private async analyse(e: EnvIds, objects: ScopeObject[], scope: ReportScope, from: Date, to: Date, asOf: Date, run: string, acc: SummaryAccumulator, progressed: (n: number) => void): Promise<void> {
     const options = compareOptionsOf(e.env);
     const compiled = compileCompareOptions(options);
-    const docs = new DocumentCache(this.repo, 6000);
-    const syncCache = new Map<string, boolean>();
+    let docs: { get(h: string | null): Record<string, unknown> | null } = { get: () => null };
+    // The last few answers: a walker asks about the same (desired, live) pair again right after (e.g. the
+    // state before a live change). Matched by string equality, not by building a key.
+    const memo: { d: string; l: string; m: string | null; v: boolean }[] = [];
     const authors = new Set(scope.authors.map((a) => a.toLowerCase()));
     const liveInput = (live: string, meta: string | null): LiveInput => {
       const m = docs.get(meta) as { managedFields?: ManagedFieldsEntry[]; lastApplied?: object | null } | null;
@@ -251,30 +338,54 @@ export class ReportBuilder {
     const inSync = (d: string | null, l: string | null, m: string | null): boolean => {
       if (d === null && l === null) return true;
       if (d === null || l === null) return false;
-      const key = `${d}${l}${m ?? ''}`;
-      let v = syncCache.get(key);
-      if (v === undefined) {
-        v = compare(d, l, m).type === 'in-sync';
-        if (syncCache.size >= 50_000) syncCache.clear();
-        syncCache.set(key, v);
-      }
+      for (const x of memo) if (x.d === d && x.l === l && x.m === m) return x.v;
+      const v = compare(d, l, m).type === 'in-sync';
+      if (memo.length >= 8) memo.shift();
+      memo.push({ d, l, m, v });
       return v;
     };
+    // Scratch rows: written in the background, one batch in flight.
     const pending: ScratchRow[] = [];
-    const flush = async (force: boolean) => {
-      if (pending.length && (force || pending.length >= 5000)) await this.repo.insertScratch(run, pending.splice(0));
+    let writing: Promise<void> = Promise.resolve();
+    const flush = async (wait: boolean) => {
+      if (pending.length >= 4000 || (wait && pending.length)) {
+        const rows = pending.splice(0);
+        writing = writing.then(() => this.repo.insertScratch(run, rows));
+        writing.catch(() => undefined);
+      }
+      if (wait) await writing;
     };
+    const author = (r: DesiredEventRow) => !authors.size || authors.has(r.author_email.toLowerCase()) || authors.has(r.author_name.toLowerCase());
 
-    for (let i = 0; i < objects.length; i += OBJECT_CHUNK) {
-      const chunk = objects.slice(i, i + OBJECT_CHUNK);
-      const ids = chunk.map((o) => o.object_id);
-      const desiredBefore = new Map<number, string | null>();
-      const liveBefore = new Map<number, { doc: string | null; meta: string | null; id: number | null }>();
-      if (e.repoId !== null) for (const r of await this.repo.desiredBefore(e.env.name, e.repoId, ids, from, e.desiredBound)) desiredBefore.set(r.object_id, r.document_hash);
-      if (e.clusterId !== null) for (const r of await this.repo.liveBefore(e.clusterId, ids, from, e.liveBound)) liveBefore.set(r.object_id, { doc: r.document_hash, meta: r.meta_hash, id: Number(r.id) });
+    const chunks: ScopeObject[][] = [];
+    let cur: ScopeObject[] = [];
+    let events = 0;
+    for (const o of objects) {
+      if (cur.length && (events + o.events > CHUNK_EVENTS || cur.length >= OBJECT_CHUNK)) {
+        chunks.push(cur);
+        cur = [];
+        events = 0;
+      }
+      cur.push(o);
+      events += o.events;
+    }
+    if (cur.length) chunks.push(cur);
+
+    const load = (chunk: ScopeObject[]) => {
+      const p = this.loadChunk(e, chunk, from, to, author);
+      p.catch(() => undefined);
+      return p;
+    };
+    let next = chunks.length ? load(chunks[0]!) : null;
+    for (let c = 0; c < chunks.length; c++) {
+      const chunk = chunks[c]!;
+      const loaded = await next!;
+      next = c + 1 < chunks.length ? load(chunks[c + 1]!) : null;
+      const chunkDocs = loaded.docs;
+      docs = { get: (h) => (h ? (chunkDocs.get(h) ?? null) : null) };
+      const revisions = loaded.revisions;
       const walkers = new Map<number, ObjectWalker>();
       for (const o of chunk) {
-        const unreached = (committedAt: Date, deleted: boolean) => this.unreachedReason(e, o, committedAt, asOf, deleted);
         walkers.set(
           o.object_id,
           new ObjectWalker(
@@ -285,46 +396,107 @@ export class ReportBuilder {
               classify: (m) => (m ? compiled.classify(m) : 'unknown'),
               describe: describeResult,
               paths: (a, b) => changedPaths(docs.get(a), docs.get(b)),
-              unreached,
-              reach: (r: ReachResult) => pending.push(this.reachRow(e.env.name, r)),
-              outOfBand: (r: OutOfBandResult) => pending.push(this.outOfBandRow(e.env.name, r)),
+              unreached: (committedAt, deleted) => this.unreachedReason(e, o, committedAt, asOf, deleted),
+              reach: (r: ReachResult) => {
+                const info = revisions.get(r.revisionId)!;
+                acc.gitChange({ change: info.change, author: info.author, email: info.email, commit: info.commit, commitToLiveSeconds: r.reachedAt ? seconds(r.committedAt, r.reachedAt) : null });
+                pending.push(this.reachRow(e.env.name, r));
+              },
+              outOfBand: (r: OutOfBandResult) => {
+                acc.outOfBand({ manager: loaded.managers.get(r.revisionId) ?? null, durationSeconds: seconds(r.observedAt, r.endedAt ?? asOf), ongoing: r.endedAt === null });
+                pending.push(this.outOfBandRow(e.env.name, r));
+              },
             },
-            desiredBefore.get(o.object_id) ?? null,
-            liveBefore.get(o.object_id) ?? { doc: null, meta: null, id: null },
+            loaded.desiredBefore.get(o.object_id) ?? null,
+            loaded.liveBefore.get(o.object_id) ?? { doc: null, meta: null, id: null },
           ),
         );
       }
-      const feed = async (stream: AsyncGenerator<Tagged[]>, skipResolved: boolean) => {
-        for await (const batch of stream) {
-          const need: (string | null)[] = [];
-          const objs = new Set<number>();
-          for (const ev of batch) {
-            need.push(ev.doc);
-            if (ev.source === 'live') need.push(ev.meta);
-            objs.add(ev.objectId);
-          }
-          for (const id of objs) need.push(...walkers.get(id)!.state());
-          await docs.ensure(need);
-          for (const ev of batch) {
-            const w = walkers.get(ev.objectId)!;
-            if (skipResolved && !w.needsMore) continue;
-            w.push(ev);
-          }
-              await flush(false);
-        }
-      };
-      const author = (r: DesiredEventRow) => !authors.size || authors.has(r.author_email.toLowerCase()) || authors.has(r.author_name.toLowerCase());
-      // The window, then what comes after it for objects still unresolved (a change not reached yet, an out-of-band change still open).
-      await feed(this.events(e, () => ids, from, false, to, (r) => author(r), true), false);
-      let open = ids.filter((id) => walkers.get(id)!.needsMore);
+      if (loaded.events) {
+        for (const ev of loaded.events) walkers.get(ev.objectId)!.push(ev);
+      } else {
+        // Too many events to hold at once: stream them, documents through a bounded cache.
+        const cache = new DocumentCache(this.repo, 6000);
+        docs = cache;
+        await this.feed(this.events(e, () => chunk.map((o) => o.object_id), from, false, to, author, true), walkers, cache, false, (ev) => {
+          if (ev.source === 'git' && ev.record) revisions.set(ev.id, { change: ev.change, author: ev.author, email: ev.email, commit: ev.commit });
+          else if (ev.source === 'live' && ev.record) loaded.managers.set(ev.id, ev.manager);
+        }, () => flush(false));
+      }
+      // After the window, for objects still unresolved (a change not reached yet, an out-of-band change still open).
+      let open = chunk.map((o) => o.object_id).filter((id) => walkers.get(id)!.needsMore);
       if (open.length) {
-        await feed(this.events(e, () => (open = open.filter((id) => walkers.get(id)!.needsMore)), to, true, null, () => false, false), true);
+        const cache = new DocumentCache(this.repo, 6000);
+        docs = cache;
+        await this.feed(this.events(e, () => (open = open.filter((id) => walkers.get(id)!.needsMore)), to, true, null, () => false, false), walkers, cache, true, () => undefined, () => flush(false));
       }
       for (const w of walkers.values()) w.finish();
-      await flush(true);
+      await flush(false);
       progressed(chunk.length);
     }
     await flush(true);
+  }
+
+  /** A chunk's revisions and documents, read in one go when its events are few enough. */
+  private async loadChunk(e: EnvIds, chunk: ScopeObject[], from: Date, to: Date, author: (r: DesiredEventRow) => boolean) {
+    const ids = chunk.map((o) => o.object_id);
+    const desiredBefore = new Map<number, string | null>();
+    const liveBefore = new Map<number, { doc: string | null; meta: string | null; id: number | null }>();
+    if (e.repoId !== null) for (const r of await this.repo.desiredBefore(e.env.name, e.repoId, ids, from, e.desiredBound)) desiredBefore.set(r.object_id, r.document_hash);
+    if (e.clusterId !== null) for (const r of await this.repo.liveBefore(e.clusterId, ids, from, e.liveBound)) liveBefore.set(r.object_id, { doc: r.document_hash, meta: r.meta_hash, id: Number(r.id) });
+    const revisions = new Map<number, { change: string; author: string; email: string; commit: string }>();
+    const managers = new Map<number, string | null>();
+    const estimated = chunk.reduce((a, o) => a + o.events, 0);
+    let events: Tagged[] | null = null;
+    const docs = new Map<string, Record<string, unknown>>();
+    if (estimated <= CHUNK_EVENTS) {
+      events = [];
+      for await (const batch of this.events(e, () => ids, from, false, to, author, true)) for (const ev of batch) events.push(ev);
+      const hashes = new Set<string>();
+      for (const v of desiredBefore.values()) if (v) hashes.add(v);
+      for (const v of liveBefore.values()) {
+        if (v.doc) hashes.add(v.doc);
+        if (v.meta) hashes.add(v.meta);
+      }
+      for (const ev of events) {
+        if (ev.doc) hashes.add(ev.doc);
+        if (ev.source === 'live' && ev.meta) hashes.add(ev.meta);
+        if (ev.source === 'git' && ev.record) revisions.set(ev.id, { change: ev.change, author: ev.author, email: ev.email, commit: ev.commit });
+        if (ev.source === 'live' && ev.record) managers.set(ev.id, ev.manager);
+      }
+      const list = [...hashes];
+      for (let i = 0; i < list.length; i += 2000) for (const [h, body] of await this.repo.documents(list.slice(i, i + 2000))) docs.set(h, body);
+    }
+    return { desiredBefore, liveBefore, events, docs, revisions, managers };
+  }
+
+  /** Streams events into walkers, loading the documents of each batch first. */
+  private async feed(
+    stream: AsyncGenerator<Tagged[]>,
+    walkers: Map<number, ObjectWalker>,
+    cache: DocumentCache,
+    skipResolved: boolean,
+    seen: (ev: Tagged) => void,
+    afterBatch: () => Promise<void>,
+  ): Promise<void> {
+    for await (const batch of stream) {
+      const need: (string | null)[] = [];
+      const objs = new Set<number>();
+      for (const ev of batch) {
+        need.push(ev.doc);
+        if (ev.source === 'live') need.push(ev.meta);
+        objs.add(ev.objectId);
+      }
+      for (const id of objs) need.push(...walkers.get(id)!.state());
+      await cache.ensure(need);
+      for (const ev of batch) {
+        const w = walkers.get(ev.objectId)!;
+        if (skipResolved && !w.needsMore) continue;
+        seen(ev);
+        w.push(ev);
+      }
+      await afterBatch();
+    }
   }
 
   /**
@@ -376,7 +548,10 @@ export class ReportBuilder {
         if (!d && !l) break;
         const takeGit = d && (!l || d.object_id < l.object_id || (d.object_id === l.object_id && d.at.getTime() <= l.at.getTime()));
         if (takeGit) {
-          batch.push({ source: 'git', objectId: d!.object_id, at: d!.at, id: d!.id, seq: d!.seq, doc: d!.document_hash, commit: d!.commit_sha, record: inWindow(d!.at) && recordGit(d!) });
+          batch.push({
+            source: 'git', objectId: d!.object_id, at: d!.at, id: d!.id, seq: d!.seq, doc: d!.document_hash, commit: d!.commit_sha,
+            record: inWindow(d!.at) && recordGit(d!), change: d!.change, author: d!.author_name, email: d!.author_email,
+          });
           di++;
         } else {
           batch.push({ source: 'live', objectId: l!.object_id, at: l!.at, id: l!.id, doc: l!.document_hash, meta: l!.meta_hash, manager: l!.manager, operation: l!.operation, record: recordLive && inWindow(l!.at) });
@@ -415,17 +590,17 @@ export class ReportBuilder {
       .filter((g) => g.started_at.getTime() <= to.getTime() && (g.ended_at === null || g.ended_at.getTime() >= from.getTime()))
       .filter((g) => !kinds.size || kinds.has(g.kind.toLowerCase()))
       .map((g) => ({
-        type: 'gap' as const,
-        environment: e.env.name,
         cluster: e.env.cluster!,
-        id: g.id,
-        group: g.group,
-        kind: g.kind,
-        startedAt: g.started_at.toISOString(),
-        endedAt: iso(g.ended_at),
         durationSeconds: seconds(g.started_at, g.ended_at ?? asOf),
+        endedAt: iso(g.ended_at),
+        environment: e.env.name,
+        group: g.group,
+        id: g.id,
+        kind: g.kind,
         open: g.ended_at === null,
         reason: g.reason,
+        startedAt: g.started_at.toISOString(),
+        type: 'gap' as const,
       }));
   }
 
@@ -450,72 +625,60 @@ export class ReportBuilder {
     return out;
   }
 
-  private async summary(scope: ReportScope, run: string, from: Date, to: Date, asOf: Date, gaps: GapRecord[]): Promise<ReportSummary> {
-    const s = await this.repo.summarize(run, asOf);
-    const drift = await this.repo.driftSummary(run, from, to, asOf);
-    const byChange: Record<string, number> = { created: 0, configured: 0, deleted: 0 };
-    for (const r of s.byChange) byChange[r.change] = r.n;
-    const byType: Record<string, number> = {};
-    for (const d of drift) byType[d.type] = d.total;
-    const round = (v: number | null) => (v === null ? null : Math.round(v * 1000) / 1000);
-    return {
-      environments: scope.environments.map((e) => e.name),
-      from: scope.from,
-      to: scope.to,
-      gitChanges: { total: s.byChange.reduce((a, r) => a + r.n, 0), byChange, byAuthor: s.byAuthor, commits: s.commits },
-      commitToLive: { reached: s.latency.reached, notReached: s.latency.not_reached, medianSeconds: round(s.latency.median), p95Seconds: round(s.latency.p95), maxSeconds: round(s.latency.max) },
-      outOfBand: { total: s.oob.total, totalDurationSeconds: round(s.oob.duration) ?? 0, ongoing: s.oob.ongoing, byManager: s.oobByManager.map((m) => ({ manager: m.manager, changes: m.n })) },
-      drift: {
-        total: drift.reduce((a, d) => a + d.total, 0),
-        opened: drift.reduce((a, d) => a + d.opened, 0),
-        closed: drift.reduce((a, d) => a + d.closed, 0),
-        openAtEnd: drift.reduce((a, d) => a + d.open_at_end, 0),
-        totalDurationSeconds: round(drift.reduce((a, d) => a + Number(d.duration ?? 0), 0)) ?? 0,
-        byType,
-      },
-      gaps: { total: gaps.length, totalDurationSeconds: round(gaps.reduce((a, g) => a + g.durationSeconds, 0)) ?? 0, open: gaps.filter((g) => g.open).length },
-    };
-  }
-
   /** Pass 2: the records, page by page from scratch, joined back to their source rows. */
   private async *records(envs: EnvIds[], run: string, asOf: Date, gaps: GapRecord[], diffs: boolean): AsyncGenerator<ReportRecord> {
     const docs = new DocumentCache(this.repo, 4 * PAGE);
     const key = (r: { k_at: string; k_seq: string; ref: string }): ScratchKey => ({ at: r.k_at, seq: r.k_seq, ref: r.ref });
-    const diff = (a: string | null, b: string | null, labelA: string, labelB: string) =>
-      unifiedYamlDiff(docs.get(a), docs.get(b), { labelA, labelB, context: 2 });
+    // unifiedYamlDiff over YAML kept per document: each desired document is the "after" of one change
+    // and the "before" of the next change to its object, so it is rendered once.
+    const yaml = new Map<string, string>();
+    const yamlOf = (h: string | null): string => {
+      if (!h) return '';
+      let y = yaml.get(h);
+      if (y === undefined) {
+        y = stableYaml(docs.get(h));
+        if (yaml.size >= 8000) yaml.delete(yaml.keys().next().value!);
+        yaml.set(h, y);
+      }
+      return y;
+    };
+    const diff = (a: string | null, b: string | null, labelA: string, labelB: string): string => {
+      const ya = yamlOf(a);
+      const yb = yamlOf(b);
+      if (ya === yb) return '';
+      const patch = createTwoFilesPatch(labelA, labelB, ya, yb, undefined, undefined, { context: 2 });
+      return patch.startsWith('=') ? patch.slice(patch.indexOf('\n') + 1) : patch;
+    };
     for (const e of envs) {
-      let after: ScratchKey | null = null;
-      for (;;) {
-        const page = await this.repo.gitPage(run, e.env.name, after, PAGE);
-        if (!page.length) break;
-        after = key(page[page.length - 1]!);
+      for await (const page of prefetched((after) => this.repo.gitPage(run, e.env.name, after, PAGE), key)) {
         if (diffs) await docs.ensure(page.flatMap((r) => [r.prev_doc, r.document_hash]));
         for (const r of page) {
-          const rec: ReportRecord = {
-            type: 'git',
-            environment: e.env.name,
+          // Keys in code point order, nested ones too: JSON.stringify gives the canonical JSON the digest is over.
+          const rec: GitChangeRecord = {
+            change: r.change,
+            changedPaths: r.paths ? (JSON.parse(r.paths) as string[]) : [],
             commit: {
-              sha: r.commit_sha,
-              author: { name: r.author_name, email: r.author_email },
-              committer: { name: r.committer_name, email: r.committer_email },
+              author: { email: r.author_email, name: r.author_name },
               authoredAt: r.authored_at.toISOString(),
               committedAt: r.committed_at.toISOString(),
-              pr: r.pr_number === null ? null : { number: r.pr_number, kind: r.pr_kind },
-              subject: r.subject,
-              message: r.message,
+              committer: { email: r.committer_email, name: r.committer_name },
               hash: r.commit_hash,
+              message: r.message,
+              pr: r.pr_number === null ? null : { kind: r.pr_kind, number: r.pr_number },
+              sha: r.commit_sha,
+              subject: r.subject,
             },
-            object: { group: r.group, kind: r.kind, namespace: r.namespace, name: r.name },
-            change: r.change,
-            path: r.path,
-            document: { before: r.prev_doc, after: r.document_hash },
-            changedPaths: r.paths ? (JSON.parse(r.paths) as string[]) : [],
-            reachedClusterAt: iso(r.reached_at),
             commitToLiveSeconds: r.reached_at ? seconds(r.committed_at, r.reached_at) : null,
+            document: { after: r.document_hash, before: r.prev_doc },
+            environment: e.env.name,
             liveRevision: r.live_id === null ? null : Number(r.live_id),
             notReachedReason: r.reason,
+            object: { group: r.group, kind: r.kind, name: r.name, namespace: r.namespace },
+            path: r.path,
             reachNote: r.note,
-            revision: { id: Number(r.ref), hash: r.revision_hash },
+            reachedClusterAt: iso(r.reached_at),
+            revision: { hash: r.revision_hash, id: Number(r.ref) },
+            type: 'git',
           };
           if (diffs) rec.diff = diff(r.prev_doc, r.document_hash, `${r.path}@parent`, `${r.path}@${r.commit_sha.slice(0, 12)}`);
           yield rec;
@@ -524,31 +687,27 @@ export class ReportBuilder {
     }
     for (const e of envs) {
       if (e.clusterId === null) continue;
-      let after: ScratchKey | null = null;
-      for (;;) {
-        const page = await this.repo.outOfBandPage(run, e.env.name, e.clusterId, after, PAGE);
-        if (!page.length) break;
-        after = key(page[page.length - 1]!);
+      for await (const page of prefetched((after) => this.repo.outOfBandPage(run, e.env.name, e.clusterId!, after, PAGE), key)) {
         if (diffs) await docs.ensure(page.flatMap((r) => [r.prev_doc, r.document_hash]));
         for (const r of page) {
-          const rec: ReportRecord = {
-            type: 'out-of-band',
-            environment: e.env.name,
-            cluster: e.env.cluster!,
-            object: { group: r.group, kind: r.kind, namespace: r.namespace, name: r.name },
-            observedAt: r.observed_at.toISOString(),
-            change: r.change,
-            manager: r.manager,
-            operation: r.operation,
-            managerClass: r.manager_class,
-            reason: r.reason,
-            driftSummary: r.summary ?? '',
+          const rec: OutOfBandRecord = {
             backInSyncAt: iso(r.ended_at),
-            durationSeconds: seconds(r.observed_at, r.ended_at ?? asOf),
-            ongoing: r.ended_at === null,
-            document: { before: r.prev_doc, after: r.document_hash },
+            change: r.change,
             changedPaths: r.paths ? (JSON.parse(r.paths) as string[]) : [],
-            revision: { id: Number(r.ref), hash: r.hash },
+            cluster: e.env.cluster!,
+            document: { after: r.document_hash, before: r.prev_doc },
+            driftSummary: r.summary ?? '',
+            durationSeconds: seconds(r.observed_at, r.ended_at ?? asOf),
+            environment: e.env.name,
+            manager: r.manager,
+            managerClass: r.manager_class,
+            object: { group: r.group, kind: r.kind, name: r.name, namespace: r.namespace },
+            observedAt: r.observed_at.toISOString(),
+            ongoing: r.ended_at === null,
+            operation: r.operation,
+            reason: r.reason,
+            revision: { hash: r.hash, id: Number(r.ref) },
+            type: 'out-of-band',
           };
           if (diffs) rec.diff = diff(r.prev_doc, r.document_hash, 'live before', `live at ${r.observed_at.toISOString()}`);
           yield rec;
@@ -556,27 +715,23 @@ export class ReportBuilder {
       }
     }
     for (const e of envs) {
-      let after: ScratchKey | null = null;
-      for (;;) {
-        const page = await this.repo.driftPage(run, e.env.name, after, PAGE);
-        if (!page.length) break;
-        after = key(page[page.length - 1]!);
+      for await (const page of prefetched((after) => this.repo.driftPage(run, e.env.name, after, PAGE), key)) {
         for (const r of page) {
           yield {
-            type: 'drift',
-            environment: e.env.name,
-            object: { group: r.group, kind: r.kind, namespace: r.namespace, name: r.name },
-            driftType: r.type,
-            openedAt: r.opened_at.toISOString(),
             closedAt: iso(r.closed_at),
+            closedBy: r.closed_by === null || r.closed_by === undefined ? null : JSON.parse(canonicalText(r.closed_by)),
+            driftType: r.type,
             durationSeconds: seconds(r.opened_at, r.closed_at ?? asOf),
-            open: r.closed_at === null,
-            openedBy: r.opened_by,
-            closedBy: r.closed_by ?? null,
-            summary: r.summary,
+            environment: e.env.name,
+            event: { hash: r.event_hash, id: Number(r.event_id) },
             interval: Number(r.ref),
-            event: { id: Number(r.event_id), hash: r.event_hash },
-          };
+            object: { group: r.group, kind: r.kind, name: r.name, namespace: r.namespace },
+            open: r.closed_at === null,
+            openedAt: r.opened_at.toISOString(),
+            openedBy: JSON.parse(canonicalText(r.opened_by)),
+            summary: r.summary,
+            type: 'drift',
+          } satisfies DriftRecord;
         }
       }
     }

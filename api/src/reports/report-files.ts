@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, openSync, readSync, closeSync, statSync } from 'node:fs';
-import { canonicalJson } from '../core/canonical';
+import { canonicalText } from './report-builder';
 import { CSV_COLUMNS, parseCsv } from './csv';
 import { PDF_MANIFEST_KEY } from './pdf-writer';
 import type { ReportFormat, ReportManifest } from './report.types';
@@ -104,9 +104,12 @@ async function readJson(path: string, keep: Set<string>): Promise<ParsedReportFi
   let manifest: ReportManifest | null = null;
   let embedded: string | null = null;
   let bodyDigest = '';
+  let first = true;
   for await (const line of rawLines(path)) {
     whole.update(line);
     const t = line.replace(/\r?\n$/, '');
+    const header = first;
+    first = false;
     if (t.startsWith('"sha256":"')) {
       bodyDigest = body.digest('hex');
       body = createHash('sha256');
@@ -114,7 +117,7 @@ async function readJson(path: string, keep: Set<string>): Promise<ParsedReportFi
       continue;
     }
     body.update(line);
-    if (t.startsWith('{"type":')) {
+    if (!header && t.startsWith('{')) {
       const json = t.endsWith(',') ? t.slice(0, -1) : t;
       let r: Record<string, unknown>;
       try {
@@ -124,7 +127,7 @@ async function readJson(path: string, keep: Set<string>): Promise<ParsedReportFi
       }
       delete r.diff;
       const key = keyOfRecord(r);
-      const canonical = canonicalJson(r) + '\n';
+      const canonical = canonicalText(r) + '\n';
       records.set(key, lineHash(canonical));
       if (keep.has(key)) lines.set(key, canonical);
     } else if (t.startsWith('"manifest":')) {

@@ -37,8 +37,7 @@ export interface ReportWriter {
  */
 export class FileSink {
   private readonly out: WriteStream;
-  private readonly whole: Hash = createHash('sha256');
-  private body: Hash = createHash('sha256');
+  private readonly hash: Hash = createHash('sha256');
   size = 0;
   private readonly partial: string;
 
@@ -47,19 +46,39 @@ export class FileSink {
     this.out = createWriteStream(this.partial);
   }
 
+  private pending: string[] = [];
+  private pendingChars = 0;
+
+  /** Text is gathered into ~256 KiB writes; buffers go straight through. */
   async write(chunk: string | Buffer): Promise<void> {
-    const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
-    this.whole.update(buf);
-    this.body.update(buf);
+    if (typeof chunk === 'string') {
+      this.pending.push(chunk);
+      this.pendingChars += chunk.length;
+      if (this.pendingChars >= 1 << 18) await this.flushPending();
+      return;
+    }
+    await this.flushPending();
+    await this.put(chunk);
+  }
+
+  private async flushPending(): Promise<void> {
+    if (!this.pending.length) return;
+    const buf = Buffer.from(this.pending.join(''), 'utf8');
+    this.pending = [];
+    this.pendingChars = 0;
+    await this.put(buf);
+  }
+
+  private async put(buf: Buffer): Promise<void> {
+    this.hash.update(buf);
     this.size += buf.length;
     if (!this.out.write(buf)) await once(this.out, 'drain');
   }
 
-  /** sha256 of every byte written so far. */
-  bodyDigest(): string {
-    const d = this.body.digest('hex');
-    this.body = createHash('sha256');
-    return d;
+  /** sha256 of every byte written so far (the file's sha256 goes on). */
+  async bodyDigest(): Promise<string> {
+    await this.flushPending();
+    return this.hash.copy().digest('hex');
   }
 
   get writableLength(): number {
@@ -67,10 +86,11 @@ export class FileSink {
   }
 
   async close(): Promise<{ sha256: string; size: number }> {
+    await this.flushPending();
     this.out.end();
     await once(this.out, 'finish');
     renameSync(this.partial, this.path);
-    return { sha256: this.whole.digest('hex'), size: this.size };
+    return { sha256: this.hash.digest('hex'), size: this.size };
   }
 
   async abort(): Promise<void> {
@@ -103,7 +123,7 @@ export class CsvReportWriter implements ReportWriter {
 
   async end(manifest: ReportManifest): Promise<{ sha256: string; size: number }> {
     await this.sink.write(csvTrailer('#manifest', JSON.stringify(manifest)));
-    await this.sink.write(csvTrailer('#sha256', this.sink.bodyDigest()));
+    await this.sink.write(csvTrailer('#sha256', await this.sink.bodyDigest()));
     return this.sink.close();
   }
 
@@ -147,7 +167,7 @@ export class JsonReportWriter implements ReportWriter {
   async end(manifest: ReportManifest): Promise<{ sha256: string; size: number }> {
     if (this.open) await this.sink.write('\n],\n');
     await this.sink.write(`"manifest":${JSON.stringify(manifest)},\n`);
-    await this.sink.write(`"sha256":"${this.sink.bodyDigest()}"}\n`);
+    await this.sink.write(`"sha256":"${await this.sink.bodyDigest()}"}\n`);
     return this.sink.close();
   }
 

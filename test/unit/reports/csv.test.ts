@@ -53,3 +53,16 @@ describe('CSV cells', () => {
     expect(row[CSV_COLUMNS.indexOf('record_id')]).toBe('3');
   });
 });
+
+import { canonicalText } from '../../../api/src/reports/report-builder';
+import { canonicalJson } from '../../../api/src/core/canonical';
+
+describe('canonicalText', () => {
+  it('is canonicalJson, written in one pass', () => {
+    const values = [
+      null, 1, -0.5, 'x"\n\u0001→😀', true, [], {}, [1, undefined, { b: 1, a: [null] }],
+      { z: 1, a: { y: undefined, x: new Date(0) }, B: 'upper', aa: [{ d: 1, c: 2 }] },
+    ];
+    for (const v of values) expect(canonicalText(v)).toBe(canonicalJson(v));
+  });
+});
