@@ -22,6 +22,8 @@ const routes: RouteRecordRaw[] = [
   { path: '/drift', component: () => import('./features/drift/DriftLandingPage.vue'), meta: { title: 'Drift' } },
   { path: '/commits/:sha', component: () => import('./features/commits/CommitPage.vue'), meta: { title: 'Commit' } },
   { path: '/objects/:id', component: () => import('./features/objects/ObjectHistoryPage.vue'), meta: { title: 'Object history' } },
+  { path: '/reports', component: () => import('./features/reports/ReportsPage.vue'), meta: { title: 'Reports' } },
+  { path: '/alerts', component: () => import('./features/alerts/AlertsPage.vue'), meta: { title: 'Alerts' } },
   { path: '/:pathMatch(.*)*', component: () => import('./features/NotFoundPage.vue'), meta: { title: 'Not found' } },
 ];
 
