@@ -52,8 +52,12 @@ describe.skipIf(!!unavailable)('reports and alerts pages in Chromium', () => {
       expect(Math.round((Date.parse(to) - Date.parse(from)) / 86_400_000)).toBe(30);
       await page.getByRole('group', { name: 'Format' }).getByLabel('CSV').check();
       await page.getByRole('button', { name: 'Generate report' }).click();
+      // The job starts queued: a progress bar follows it (polled every second).
+      const bar = page.getByRole('progressbar', { name: 'Report progress' });
+      await bar.waitFor();
+      expect(await bar.getAttribute('aria-valuenow')).toMatch(/^\d+$/);
       // The job is followed until it is done (a progress bar while it runs), then offers its file.
-      const download = page.getByRole('link', { name: 'Download CSV' });
+      const download = page.getByRole('link', { name: 'Download CSV', exact: true });
       await download.waitFor({ timeout: 60_000 });
       expect(await page.getByRole('progressbar').count()).toBe(0);
       await page.getByText('Done', { exact: true }).first().waitFor();
@@ -73,6 +77,7 @@ describe.skipIf(!!unavailable)('reports and alerts pages in Chromium', () => {
       expect(text).toMatch(/CSV/);
       expect(text).toMatch(/Done/);
       expect(text).toMatch(/anonymous/);
+      expect(text).toMatch(/sha256 [0-9a-f]{12}/);
       const list = (await (await app.get('/api/v1/reports')).json()) as { items: { id: string; status: string }[] };
       expect(list.items.find((r) => r.id === id)?.status).toBe('done');
       await screenshot(page, 'reports');
@@ -104,6 +109,40 @@ describe.skipIf(!!unavailable)('reports and alerts pages in Chromium', () => {
       await page.getByText(/No deliveries yet/).waitFor();
       expect(await page.getByRole('alert').count()).toBe(0);
       await screenshot(page, 'alerts');
+      expect(errors).toEqual([]);
+    } finally {
+      await b.close();
+    }
+  });
+
+  it('(c) shows configured channels, rules and attempts, and the outcome of a test message (API answers stubbed)', async () => {
+    const b = await launch({ width: 390, height: 844 });
+    try {
+      const { page } = b;
+      const errors = collectErrors(page);
+      const now = Date.now();
+      const iso = (ms: number) => new Date(now + ms).toISOString();
+      const json = (body: unknown) => ({ status: 200, contentType: 'application/json', body: JSON.stringify(body) });
+      await page.route('**/api/v1/alerts/channels', (r) => r.fulfill(json([{ name: 'sre', type: 'slack', url: 'https://hooks.slack.com/…', signed: false, timeoutMs: 5000, rules: ['prod-drift'] }])));
+      await page.route('**/api/v1/alerts/rules', (r) =>
+        r.fulfill(json([{ name: 'prod-drift', environments: ['prod'], schedule: '*/15 * * * *', timezone: 'Europe/Berlin', graceMs: 600_000, reminderMs: 86_400_000, notifyResolved: true, digest: false, kinds: [], namespaces: [], driftTypes: [], channels: ['sre'], maxAttempts: 5, nextRunAt: iso(600_000), scheduler: 'in-process', lastEvaluation: null }])),
+      );
+      await page.route('**/api/v1/alerts/deliveries**', (r) =>
+        r.fulfill(json({ nextCursor: null, items: [{ id: 7, channel: 'sre', channelType: 'slack', rule: 'prod-drift', kind: 'drift', title: 'Drift in prod: Deployment shop-prod/checkout modified', environments: ['prod'], status: 'dead', attempts: 2, maxAttempts: 2, idempotencyKey: 'k', createdAt: iso(-120_000), nextAttemptAt: null, sentAt: null, lastStatusCode: 500, lastError: 'HTTP 500', attemptLog: [
+          { attempt: 1, startedAt: iso(-120_000), finishedAt: iso(-119_900), latencyMs: 100, statusCode: 429, error: 'rate limited', retryAfterMs: 30_000, outcome: 'retry' },
+          { attempt: 2, startedAt: iso(-60_000), finishedAt: null, latencyMs: null, statusCode: null, error: 'connect ECONNREFUSED 10.0.0.1:443', retryAfterMs: null, outcome: 'dead' },
+        ] }] })),
+      );
+      await page.route('**/api/v1/alerts/channels/sre/test', (r) => r.fulfill(json({ channel: 'sre', type: 'slack', ok: false, statusCode: 403, latencyMs: 87, error: 'invalid_token', deliveryId: 8 })));
+      await page.goto(`${app.url}/alerts`);
+      const channel = page.getByRole('list', { name: 'Channels' }).getByRole('listitem').filter({ has: page.getByRole('heading', { name: 'sre' }) });
+      await channel.getByText('https://hooks.slack.com/…').waitFor();
+      await page.getByRole('list', { name: 'Rules' }).getByText('*/15 * * * *').waitFor();
+      await page.getByText('connect ECONNREFUSED 10.0.0.1:443', { exact: false }).waitFor();
+      await channel.getByRole('button', { name: 'Send test message' }).click();
+      await expect.poll(() => channel.getByRole('status').textContent()).toMatch(/failed: HTTP 403 — invalid_token/);
+      expect(await overflow(page)).toBeLessThanOrEqual(0);
+      await screenshot(page, 'alerts-configured-phone');
       expect(errors).toEqual([]);
     } finally {
       await b.close();
