@@ -11,7 +11,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  *   transaction as the interval change, whichever code path made it (the drift
  *   engine's replay, `drift --rebuild`'s bulk delete, or SQL typed by hand), so
  *   no path can change an interval without leaving a chained record.
- *   `drift_chain_heads` holds each chain's head; the trigger locks that row, so
+ *   `drift_chain_heads` holds each chain's head; the triggers (one call per
+ *   statement, through transition tables) lock that row once per statement, so
  *   concurrent writers extend the chain one at a time instead of forking it.
  *   The hashed record is canonical JSON built in SQL exactly as
  *   api/src/core/chain.ts builds it (keys sorted, no whitespace), so
@@ -76,54 +77,86 @@ export class Reports1764202200000 implements MigrationInterface {
             || ',"type":' || to_json(p_type)::text
             || '}'
       $$`);
+    // Appends one event after `prev` (no head bookkeeping): returns the event's hash.
     await q.query(`
-      CREATE FUNCTION driftline_append_drift_event(r drift_intervals, p_op text) RETURNS void LANGUAGE plpgsql AS $$
+      CREATE FUNCTION driftline_drift_event_insert(prev char(64), r drift_intervals, p_op text) RETURNS char(64) LANGUAGE plpgsql AS $$
       DECLARE
-        prev char(64);
         h char(64);
-        new_id bigint;
       BEGIN
-        INSERT INTO drift_chain_heads (environment) VALUES (r.environment) ON CONFLICT ON CONSTRAINT drift_chain_heads_pk DO NOTHING;
-        SELECT head_hash INTO prev FROM drift_chain_heads WHERE environment = r.environment FOR UPDATE;
         h := encode(sha256(convert_to(coalesce(prev, '') || E'\\n' || driftline_drift_event_record(
                r.environment, r.id, p_op, r.object_id, r.type, r.opened_at, r.closed_at, r.opened_by, r.closed_by, r.summary), 'UTF8')), 'hex');
         INSERT INTO drift_events (environment, interval_id, op, object_id, type, opened_at, closed_at, opened_by, closed_by, summary, prev_hash, hash)
-             VALUES (r.environment, r.id, p_op, r.object_id, r.type, r.opened_at, r.closed_at, r.opened_by, r.closed_by, r.summary, prev, h)
-          RETURNING id INTO new_id;
-        UPDATE drift_chain_heads SET head_id = new_id, head_hash = h WHERE environment = r.environment;
+             VALUES (r.environment, r.id, p_op, r.object_id, r.type, r.opened_at, r.closed_at, r.opened_by, r.closed_by, r.summary, prev, h);
+        RETURN h;
       END
       $$`);
+    // Chains a set of changed intervals, environment by environment, in id order. Each environment's
+    // head row is locked once and written once per statement (a row per interval would pile up row
+    // versions of the head inside a large transaction, and slow every step).
     await q.query(`
-      CREATE FUNCTION driftline_drift_intervals_chain() RETURNS trigger LANGUAGE plpgsql AS $$
+      CREATE FUNCTION driftline_drift_events_chain(p_rows drift_intervals[], p_ops text[]) RETURNS void LANGUAGE plpgsql AS $$
+      DECLARE
+        i int;
+        env text := NULL;
+        prev char(64);
       BEGIN
-        IF TG_OP = 'INSERT' THEN
-          PERFORM driftline_append_drift_event(NEW, CASE WHEN NEW.closed_at IS NULL THEN 'opened' ELSE 'recorded' END);
-        ELSIF TG_OP = 'DELETE' THEN
-          PERFORM driftline_append_drift_event(OLD, 'retracted');
-        ELSIF (NEW.environment, NEW.object_id, NEW.type, NEW.opened_at, NEW.opened_by, NEW.summary) IS DISTINCT FROM
-              (OLD.environment, OLD.object_id, OLD.type, OLD.opened_at, OLD.opened_by, OLD.summary)
-           OR NEW.closed_at IS DISTINCT FROM OLD.closed_at OR NEW.closed_by IS DISTINCT FROM OLD.closed_by THEN
-          PERFORM driftline_append_drift_event(NEW, CASE
-            WHEN OLD.closed_at IS NULL AND NEW.closed_at IS NOT NULL THEN 'closed'
-            WHEN OLD.closed_at IS NOT NULL AND NEW.closed_at IS NULL THEN 'reopened'
-            ELSE 'updated' END);
+        FOR i IN 1 .. coalesce(array_length(p_rows, 1), 0) LOOP
+          IF env IS DISTINCT FROM (p_rows[i]).environment THEN
+            IF env IS NOT NULL THEN
+              UPDATE drift_chain_heads SET head_hash = prev, head_id = (SELECT max(id) FROM drift_events WHERE environment = env) WHERE environment = env;
+            END IF;
+            env := (p_rows[i]).environment;
+            INSERT INTO drift_chain_heads (environment) VALUES (env) ON CONFLICT ON CONSTRAINT drift_chain_heads_pk DO NOTHING;
+            SELECT head_hash INTO prev FROM drift_chain_heads WHERE environment = env FOR UPDATE;
+          END IF;
+          prev := driftline_drift_event_insert(prev, p_rows[i], p_ops[i]);
+        END LOOP;
+        IF env IS NOT NULL THEN
+          UPDATE drift_chain_heads SET head_hash = prev, head_id = (SELECT max(id) FROM drift_events WHERE environment = env) WHERE environment = env;
         END IF;
+      END
+      $$`);
+    // Statement-level triggers with transition tables: one call per statement, whatever its size.
+    await q.query(`
+      CREATE FUNCTION driftline_drift_intervals_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        PERFORM driftline_drift_events_chain(
+          (SELECT array_agg(ROW(n.*)::drift_intervals ORDER BY n.environment, n.id) FROM new_rows n),
+          (SELECT array_agg(CASE WHEN n.closed_at IS NULL THEN 'opened' ELSE 'recorded' END ORDER BY n.environment, n.id) FROM new_rows n));
         RETURN NULL;
       END
       $$`);
     await q.query(`
-      CREATE TRIGGER drift_intervals_chain_trg AFTER INSERT OR UPDATE OR DELETE ON drift_intervals
-        FOR EACH ROW EXECUTE FUNCTION driftline_drift_intervals_chain()`);
-    // Intervals that exist already get their first event now, so every interval has one.
-    await q.query(`
-      DO $$
-      DECLARE r drift_intervals;
+      CREATE FUNCTION driftline_drift_intervals_updated() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
-        FOR r IN SELECT * FROM drift_intervals ORDER BY id LOOP
-          PERFORM driftline_append_drift_event(r, CASE WHEN r.closed_at IS NULL THEN 'opened' ELSE 'recorded' END);
-        END LOOP;
+        PERFORM driftline_drift_events_chain(array_agg(c.n ORDER BY (c.n).environment, (c.n).id), array_agg(c.op ORDER BY (c.n).environment, (c.n).id))
+           FROM (SELECT ROW(n.*)::drift_intervals AS n, CASE WHEN o.closed_at IS NULL AND n.closed_at IS NOT NULL THEN 'closed'
+                                WHEN o.closed_at IS NOT NULL AND n.closed_at IS NULL THEN 'reopened'
+                                ELSE 'updated' END AS op
+                   FROM new_rows n JOIN old_rows o ON o.id = n.id
+                  WHERE (n.environment, n.object_id, n.type, n.opened_at, n.opened_by, n.summary) IS DISTINCT FROM
+                        (o.environment, o.object_id, o.type, o.opened_at, o.opened_by, o.summary)
+                     OR n.closed_at IS DISTINCT FROM o.closed_at OR n.closed_by IS DISTINCT FROM o.closed_by) c;
+        RETURN NULL;
       END
       $$`);
+    await q.query(`
+      CREATE FUNCTION driftline_drift_intervals_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        PERFORM driftline_drift_events_chain(
+          (SELECT array_agg(ROW(o.*)::drift_intervals ORDER BY o.environment, o.id) FROM old_rows o),
+          (SELECT array_agg('retracted'::text ORDER BY o.environment, o.id) FROM old_rows o));
+        RETURN NULL;
+      END
+      $$`);
+    await q.query(`CREATE TRIGGER drift_intervals_chain_ins AFTER INSERT ON drift_intervals REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION driftline_drift_intervals_inserted()`);
+    await q.query(`CREATE TRIGGER drift_intervals_chain_upd AFTER UPDATE ON drift_intervals REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION driftline_drift_intervals_updated()`);
+    await q.query(`CREATE TRIGGER drift_intervals_chain_del AFTER DELETE ON drift_intervals REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION driftline_drift_intervals_deleted()`);
+    // Intervals that exist already get their first event now, so every interval has one.
+    await q.query(`
+      SELECT driftline_drift_events_chain(
+        (SELECT array_agg(d ORDER BY d.environment, d.id) FROM drift_intervals d),
+        (SELECT array_agg(CASE WHEN d.closed_at IS NULL THEN 'opened' ELSE 'recorded' END ORDER BY d.environment, d.id) FROM drift_intervals d))`);
 
     await q.query(`
       CREATE TABLE reports (
@@ -180,9 +213,10 @@ export class Reports1764202200000 implements MigrationInterface {
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP TABLE report_scratch`);
     await q.query(`DROP TABLE reports`);
-    await q.query(`DROP TRIGGER drift_intervals_chain_trg ON drift_intervals`);
-    await q.query(`DROP FUNCTION driftline_drift_intervals_chain()`);
-    await q.query(`DROP FUNCTION driftline_append_drift_event(drift_intervals, text)`);
+    for (const t of ['drift_intervals_chain_ins', 'drift_intervals_chain_upd', 'drift_intervals_chain_del']) await q.query(`DROP TRIGGER ${t} ON drift_intervals`);
+    for (const f of ['driftline_drift_intervals_inserted()', 'driftline_drift_intervals_updated()', 'driftline_drift_intervals_deleted()']) await q.query(`DROP FUNCTION ${f}`);
+    await q.query(`DROP FUNCTION driftline_drift_events_chain(drift_intervals[], text[])`);
+    await q.query(`DROP FUNCTION driftline_drift_event_insert(char(64), drift_intervals, text)`);
     await q.query(`DROP FUNCTION driftline_drift_event_record(text, bigint, text, bigint, text, timestamptz, timestamptz, jsonb, jsonb, text)`);
     await q.query(`DROP FUNCTION driftline_iso(timestamptz)`);
     await q.query(`DROP TABLE drift_chain_heads`);

@@ -39,6 +39,7 @@ const OBJECT_CHUNK = 2000;
 /** Events of a chunk read at once (more, for one object, are streamed). */
 const CHUNK_EVENTS = 2500;
 const EVENT_PAGE = 4000;
+const READ_AHEAD = 2;
 const BATCH = 1000;
 const PAGE = 2000;
 const MAX_PATHS = 100;
@@ -74,6 +75,7 @@ class DocumentCache {
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 const seconds = (from: Date, to: Date) => Math.round(to.getTime() - from.getTime()) / 1000;
+const secondsIso = (from: string, to: string) => Math.round(Date.parse(to) - Date.parse(from)) / 1000;
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -376,11 +378,13 @@ export class ReportBuilder {
       p.catch(() => undefined);
       return p;
     };
-    let next = chunks.length ? load(chunks[0]!) : null;
+    // Two chunks read ahead: the database works on them while this thread analyses.
+    const ahead: ReturnType<typeof load>[] = [];
+    for (let c = 0; c < Math.min(READ_AHEAD, chunks.length); c++) ahead.push(load(chunks[c]!));
     for (let c = 0; c < chunks.length; c++) {
       const chunk = chunks[c]!;
-      const loaded = await next!;
-      next = c + 1 < chunks.length ? load(chunks[c + 1]!) : null;
+      const loaded = await ahead.shift()!;
+      if (c + READ_AHEAD < chunks.length) ahead.push(load(chunks[c + READ_AHEAD]!));
       const chunkDocs = loaded.docs;
       docs = { get: (h) => (h ? (chunkDocs.get(h) ?? null) : null) };
       const revisions = loaded.revisions;
@@ -627,6 +631,7 @@ export class ReportBuilder {
 
   /** Pass 2: the records, page by page from scratch, joined back to their source rows. */
   private async *records(envs: EnvIds[], run: string, asOf: Date, gaps: GapRecord[], diffs: boolean): AsyncGenerator<ReportRecord> {
+    const asOfIso = asOf.toISOString();
     const docs = new DocumentCache(this.repo, 4 * PAGE);
     const key = (r: { k_at: string; k_seq: string; ref: string }): ScratchKey => ({ at: r.k_at, seq: r.k_seq, ref: r.ref });
     // unifiedYamlDiff over YAML kept per document: each desired document is the "after" of one change
@@ -659,8 +664,8 @@ export class ReportBuilder {
             changedPaths: r.paths ? (JSON.parse(r.paths) as string[]) : [],
             commit: {
               author: { email: r.author_email, name: r.author_name },
-              authoredAt: r.authored_at.toISOString(),
-              committedAt: r.committed_at.toISOString(),
+              authoredAt: r.authored_at,
+              committedAt: r.committed_at,
               committer: { email: r.committer_email, name: r.committer_name },
               hash: r.commit_hash,
               message: r.message,
@@ -668,7 +673,7 @@ export class ReportBuilder {
               sha: r.commit_sha,
               subject: r.subject,
             },
-            commitToLiveSeconds: r.reached_at ? seconds(r.committed_at, r.reached_at) : null,
+            commitToLiveSeconds: r.reached_at ? secondsIso(r.committed_at, r.reached_at) : null,
             document: { after: r.document_hash, before: r.prev_doc },
             environment: e.env.name,
             liveRevision: r.live_id === null ? null : Number(r.live_id),
@@ -676,7 +681,7 @@ export class ReportBuilder {
             object: { group: r.group, kind: r.kind, name: r.name, namespace: r.namespace },
             path: r.path,
             reachNote: r.note,
-            reachedClusterAt: iso(r.reached_at),
+            reachedClusterAt: r.reached_at,
             revision: { hash: r.revision_hash, id: Number(r.ref) },
             type: 'git',
           };
@@ -718,16 +723,16 @@ export class ReportBuilder {
       for await (const page of prefetched((after) => this.repo.driftPage(run, e.env.name, after, PAGE), key)) {
         for (const r of page) {
           yield {
-            closedAt: iso(r.closed_at),
+            closedAt: r.closed_at,
             closedBy: r.closed_by === null || r.closed_by === undefined ? null : JSON.parse(canonicalText(r.closed_by)),
             driftType: r.type,
-            durationSeconds: seconds(r.opened_at, r.closed_at ?? asOf),
+            durationSeconds: secondsIso(r.opened_at, r.closed_at ?? asOfIso),
             environment: e.env.name,
             event: { hash: r.event_hash, id: Number(r.event_id) },
             interval: Number(r.ref),
             object: { group: r.group, kind: r.kind, name: r.name, namespace: r.namespace },
             open: r.closed_at === null,
-            openedAt: r.opened_at.toISOString(),
+            openedAt: r.opened_at,
             openedBy: JSON.parse(canonicalText(r.opened_by)),
             summary: r.summary,
             type: 'drift',

@@ -97,21 +97,22 @@ export interface GitPageRow {
   k_at: string;
   k_seq: string;
   ref: string;
-  reached_at: Date | null;
+  /** ISO times as Date.prototype.toISOString() prints them (formatted by the database: no parsing). */
+  reached_at: string | null;
   live_id: string | null;
   prev_doc: string | null;
   reason: string | null;
   note: string | null;
   paths: string | null;
   commit_sha: string;
-  committed_at: Date;
+  committed_at: string;
   document_hash: string | null;
   path: string;
   change: 'created' | 'configured' | 'deleted';
   revision_hash: string;
   author_name: string;
   author_email: string;
-  authored_at: Date;
+  authored_at: string;
   committer_name: string;
   committer_email: string;
   subject: string;
@@ -154,8 +155,8 @@ export interface DriftPageRow {
   event_id: string;
   event_hash: string;
   type: string;
-  opened_at: Date;
-  closed_at: Date | null;
+  opened_at: string;
+  closed_at: string | null;
   opened_by: unknown;
   closed_by: unknown;
   summary: string;
@@ -535,10 +536,10 @@ export class ReportsRepository {
 
   async gitPage(run: string, env: string, after: ScratchKey | null, limit: number): Promise<GitPageRow[]> {
     return this.ds.query(
-      `SELECT s.sort_at::text AS k_at, s.sort_seq::text AS k_seq, s.ref::text AS ref, s.t1 AS reached_at, s.ref2::text AS live_id, s.prev_doc,
+      `SELECT s.sort_at::text AS k_at, s.sort_seq::text AS k_seq, s.ref::text AS ref, driftline_iso(s.t1) AS reached_at, s.ref2::text AS live_id, s.prev_doc,
               s.reason, s.info AS note, s.paths,
-              dr.commit_sha, dr.committed_at, dr.document_hash, dr.path, dr.change, dr.hash AS revision_hash,
-              c.author_name, c.author_email, c.authored_at, c.committer_name, c.committer_email, c.subject, c.message, c.pr_number, c.pr_kind,
+              dr.commit_sha, driftline_iso(dr.committed_at) AS committed_at, dr.document_hash, dr.path, dr.change, dr.hash AS revision_hash,
+              c.author_name, c.author_email, driftline_iso(c.authored_at) AS authored_at, c.committer_name, c.committer_email, c.subject, c.message, c.pr_number, c.pr_kind,
               c.hash AS commit_hash, o."group", o.kind, o.namespace, o.name
          FROM report_scratch s
          JOIN desired_revisions dr ON dr.id = s.ref
@@ -567,7 +568,8 @@ export class ReportsRepository {
   async driftPage(run: string, env: string, after: ScratchKey | null, limit: number): Promise<DriftPageRow[]> {
     return this.ds.query(
       `SELECT s.sort_at::text AS k_at, s.sort_seq::text AS k_seq, s.ref::text AS ref, e.id::text AS event_id, e.hash AS event_hash,
-              e.type, e.opened_at, e.closed_at, e.opened_by, e.closed_by, e.summary, o."group", o.kind, o.namespace, o.name
+              e.type, driftline_iso(e.opened_at) AS opened_at, driftline_iso(e.closed_at) AS closed_at, e.opened_by, e.closed_by, e.summary,
+              o."group", o.kind, o.namespace, o.name
          FROM report_scratch s
          JOIN drift_events e ON e.id = s.ref2
          JOIN objects o ON o.id = e.object_id
