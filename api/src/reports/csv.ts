@@ -51,13 +51,17 @@ const DANGEROUS_START = /^[=+\-@\t\r]/;
 /** One cell: formula-neutralised, then quoted when RFC 4180 requires it. */
 export function csvCell(value: string | number | boolean | null | undefined): string {
   if (value === null || value === undefined) return '';
-  let s = typeof value === 'string' ? value : String(value);
-  if (typeof value === 'string' && DANGEROUS_START.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  if (typeof value !== 'string') return String(value);
+  const s = DANGEROUS_START.test(value) ? `'${value}` : value;
+  return NEEDS_QUOTES.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+const NEEDS_QUOTES = /[",\r\n]/;
+
 export function csvLine(cells: readonly (string | number | boolean | null | undefined)[]): string {
-  return cells.map(csvCell).join(',') + '\r\n';
+  let out = '';
+  for (let i = 0; i < cells.length; i++) out += (i ? ',' : '') + csvCell(cells[i]);
+  return out + '\r\n';
 }
 
 export const CSV_HEADER = csvLine(CSV_COLUMNS);
@@ -70,95 +74,85 @@ export function csvTrailer(marker: string, value: string): string {
   return csvLine(cells);
 }
 
-type Row = Partial<Record<CsvColumn, string | number | boolean | null>>;
+const COL = Object.fromEntries(CSV_COLUMNS.map((c, i) => [c, i])) as Record<CsvColumn, number>;
 
-function objectCells(o: { group: string; kind: string; namespace: string; name: string }): Row {
-  return { object_group: o.group, object_kind: o.kind, object_namespace: o.namespace, object_name: o.name };
-}
+type Cell = string | number | boolean | null;
 
 /** The CSV row of a record: every format renders the same records. */
 export function csvRow(r: ReportRecord): string {
-  let row: Row;
+  const c: Cell[] = new Array<Cell>(CSV_COLUMNS.length).fill(null);
+  const set = (k: CsvColumn, v: Cell) => {
+    c[COL[k]] = v;
+  };
+  set('record_type', r.type);
+  set('environment', r.environment);
+  if (r.type !== 'gap') {
+    set('object_group', r.object.group);
+    set('object_kind', r.object.kind);
+    set('object_namespace', r.object.namespace);
+    set('object_name', r.object.name);
+  }
   switch (r.type) {
     case 'git':
-      row = {
-        record_type: 'git',
-        environment: r.environment,
-        time: r.commit.committedAt,
-        ...objectCells(r.object),
-        change: r.change,
-        commit_sha: r.commit.sha,
-        author_name: r.commit.author.name,
-        author_email: r.commit.author.email,
-        committer_name: r.commit.committer.name,
-        committer_email: r.commit.committer.email,
-        pr_number: r.commit.pr ? r.commit.pr.number : null,
-        commit_subject: r.commit.subject,
-        commit_message: r.commit.message,
-        path: r.path,
-        reached_cluster_at: r.reachedClusterAt,
-        commit_to_live_seconds: r.commitToLiveSeconds,
-        not_reached_reason: r.notReachedReason,
-        reach_note: r.reachNote,
-        changed_paths: r.changedPaths.join('; '),
-        document_before: r.document.before,
-        document_after: r.document.after,
-        record_id: r.revision.id,
-        record_hash: r.revision.hash,
-        commit_hash: r.commit.hash,
-      };
+      set('time', r.commit.committedAt);
+      set('change', r.change);
+      set('commit_sha', r.commit.sha);
+      set('author_name', r.commit.author.name);
+      set('author_email', r.commit.author.email);
+      set('committer_name', r.commit.committer.name);
+      set('committer_email', r.commit.committer.email);
+      set('pr_number', r.commit.pr ? r.commit.pr.number : null);
+      set('commit_subject', r.commit.subject);
+      set('commit_message', r.commit.message);
+      set('path', r.path);
+      set('reached_cluster_at', r.reachedClusterAt);
+      set('commit_to_live_seconds', r.commitToLiveSeconds);
+      set('not_reached_reason', r.notReachedReason);
+      set('reach_note', r.reachNote);
+      set('changed_paths', r.changedPaths.join('; '));
+      set('document_before', r.document.before);
+      set('document_after', r.document.after);
+      set('record_id', r.revision.id);
+      set('record_hash', r.revision.hash);
+      set('commit_hash', r.commit.hash);
       break;
     case 'out-of-band':
-      row = {
-        record_type: 'out-of-band',
-        environment: r.environment,
-        time: r.observedAt,
-        ...objectCells(r.object),
-        change: r.change,
-        manager: r.manager,
-        operation: r.operation,
-        manager_class: r.managerClass,
-        out_of_band_reason: r.reason,
-        summary: r.driftSummary,
-        end_time: r.backInSyncAt,
-        duration_seconds: r.durationSeconds,
-        changed_paths: r.changedPaths.join('; '),
-        document_before: r.document.before,
-        document_after: r.document.after,
-        record_id: r.revision.id,
-        record_hash: r.revision.hash,
-      };
+      set('time', r.observedAt);
+      set('change', r.change);
+      set('manager', r.manager);
+      set('operation', r.operation);
+      set('manager_class', r.managerClass);
+      set('out_of_band_reason', r.reason);
+      set('summary', r.driftSummary);
+      set('end_time', r.backInSyncAt);
+      set('duration_seconds', r.durationSeconds);
+      set('changed_paths', r.changedPaths.join('; '));
+      set('document_before', r.document.before);
+      set('document_after', r.document.after);
+      set('record_id', r.revision.id);
+      set('record_hash', r.revision.hash);
       break;
     case 'drift':
-      row = {
-        record_type: 'drift',
-        environment: r.environment,
-        time: r.openedAt,
-        ...objectCells(r.object),
-        change: r.driftType,
-        summary: r.summary,
-        end_time: r.closedAt,
-        duration_seconds: r.durationSeconds,
-        manager: describeTrigger(r.openedBy),
-        record_id: r.interval,
-        record_hash: r.event.hash,
-      };
+      set('time', r.openedAt);
+      set('change', r.driftType);
+      set('summary', r.summary);
+      set('end_time', r.closedAt);
+      set('duration_seconds', r.durationSeconds);
+      set('manager', describeTrigger(r.openedBy));
+      set('record_id', r.interval);
+      set('record_hash', r.event.hash);
       break;
     case 'gap':
-      row = {
-        record_type: 'gap',
-        environment: r.environment,
-        time: r.startedAt,
-        object_group: r.group,
-        object_kind: r.kind,
-        summary: r.reason,
-        end_time: r.endedAt,
-        duration_seconds: r.durationSeconds,
-        record_id: r.id,
-      };
+      set('time', r.startedAt);
+      set('object_group', r.group);
+      set('object_kind', r.kind);
+      set('summary', r.reason);
+      set('end_time', r.endedAt);
+      set('duration_seconds', r.durationSeconds);
+      set('record_id', r.id);
       break;
   }
-  return csvLine(CSV_COLUMNS.map((c) => row[c] ?? null));
+  return csvLine(c);
 }
 
 /** "kubectl-edit", "commit 1a2b3c4d5e6f by Ann", "evaluation": who opened a drift interval. */
