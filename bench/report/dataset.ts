@@ -177,7 +177,7 @@ export async function generateDataset(c: DataSource, o: DatasetOptions): Promise
     const subject = pr ? `Bump services (#${pr})` : 'Tune configuration';
     const message = `${subject}\n\nAutomated change ${k}.\n`;
     const person = { name: who.name, email: who.email, time: isoGit(at), tz: '+0000' };
-    const hash = chainHash(commitChain, { sha, parents, author: person, committer: person, message });
+    const hash: string = chainHash(commitChain, { sha, parents, author: person, committer: person, message });
     commitRows.push([repoId, sha, k + 1, parents.join(','), true, who.name, who.email, new Date(at), '+0000', who.name, who.email, new Date(at), '+0000', subject, message, pr, pr ? 'github-pr' : null, commitChain, hash]);
     commitChain = hash;
     const picks = new Set<number>();
@@ -191,7 +191,7 @@ export async function generateDataset(c: DataSource, o: DatasetOptions): Promise
       const doc = store(desiredBody(i, v));
       const change = v === 1 ? 'created' : 'configured';
       const path = `clusters/prod/${objects[i]!.namespace}/${objects[i]!.name}.yaml`;
-      const h = chainHash(desiredChain, { environment: 'prod', object: keys[i], commit: sha, document: doc, path, change });
+      const h: string = chainHash(desiredChain, { environment: 'prod', object: keys[i], commit: sha, document: doc, path, change });
       desiredRows.push(['prod', ids[i], repoId, sha, k + 1, new Date(at), doc, path, change, desiredChain, h]);
       desiredChain = h;
       revs++;
