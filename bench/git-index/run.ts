@@ -441,6 +441,8 @@ async function main(): Promise<void> {
         peakRssMiB: round(peakMiB, 1),
       },
       ratio: round(ratio, 2),
+      /** The same without the CLI's own start-up (module loading, database connection). */
+      ratioInProcess: round(fullJson.seconds / baselineSeconds, 2),
       incremental: { seconds: round(inc.seconds, 3), inProcessSeconds: incJson.seconds, objectRevisions: incJson.objectRevisions, peakRssMiB: round(inc.peakRssKiB / 1024, 1) },
       tables,
       databaseBytes: dbSize,
@@ -472,6 +474,7 @@ function printTable(r: {
   migrateSeconds: number;
   full: { seconds: number; inProcessSeconds: number; cpuSeconds: number; commits: number; fileChanges: number; objectRevisions: number; blobsParsed: number; parseErrors: number; peakRssMiB: number };
   ratio: number;
+  ratioInProcess: number;
   incremental: { seconds: number; inProcessSeconds: number };
   tables: Record<string, { rows: number; bytes: number }>;
   databaseBytes: number;
@@ -487,7 +490,7 @@ function printTable(r: {
     ['driftline migrate', `${r.migrateSeconds.toFixed(2)} s`, ''],
     ['full index (end to end)', `${r.full.seconds.toFixed(2)} s (in process ${r.full.inProcessSeconds.toFixed(2)} s, CPU ${r.full.cpuSeconds.toFixed(2)} s incl. git)`, ''],
     ['  indexed', `${r.full.commits} commits, ${r.full.fileChanges} file changes, ${r.full.objectRevisions} revisions, ${r.full.blobsParsed} blobs parsed, ${r.full.parseErrors} parse errors`, ''],
-    ['full index / baseline', `${r.ratio.toFixed(2)}×`, `≤ ${TARGETS.ratio}× ${ok(r.targets.ratio)}`],
+    ['full index / baseline', `${r.ratio.toFixed(2)}× (in process ${r.ratioInProcess.toFixed(2)}×)`, `≤ ${TARGETS.ratio}× ${ok(r.targets.ratio)}`],
     ['peak RSS (full index)', `${r.full.peakRssMiB.toFixed(1)} MiB`, `≤ ${TARGETS.peakRssMiB} MiB ${ok(r.targets.peakRss)}`],
     ['incremental (end to end)', `${r.incremental.seconds.toFixed(2)} s`, `≤ ${TARGETS.incrementalSeconds} s ${ok(r.targets.incremental)}`],
     ['incremental (in process)', `${r.incremental.inProcessSeconds.toFixed(2)} s`, `≤ ${TARGETS.incrementalSeconds} s ${ok(r.targets.incrementalInProcess)}`],
