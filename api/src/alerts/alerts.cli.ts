@@ -3,14 +3,21 @@ import type { CliContext } from '../cli/commands';
 import { CliRuntime, withRuntime } from '../cli/runtime';
 import { EXIT, printJson } from '../cli/output';
 import { DomainError } from '../common/errors';
-import { DriftRepository } from '../drift/drift.repository';
-import { DriftEngineService } from '../drift/drift-engine.service';
-import { AlertsRepository } from './alerts.repository';
-import { AlertEvaluatorService } from './alert-evaluator.service';
-import { DeliveryWorkerService } from './delivery-worker.service';
-import { AlertsService } from './alerts.service';
+import type * as DriftRepositoryModule from '../drift/drift.repository';
+import type * as DriftEngineModule from '../drift/drift-engine.service';
+import type * as AlertsRepositoryModule from './alerts.repository';
+import type * as EvaluatorModule from './alert-evaluator.service';
+import type * as DeliveryModule from './delivery-worker.service';
+import type * as AlertsServiceModule from './alerts.service';
 
+/** Loaded when a command runs (pg-boss and the chat channels are not needed for `--help`). */
 function alertServices(rt: CliRuntime) {
+  const { DriftRepository } = require('../drift/drift.repository') as typeof DriftRepositoryModule;
+  const { DriftEngineService } = require('../drift/drift-engine.service') as typeof DriftEngineModule;
+  const { AlertsRepository } = require('./alerts.repository') as typeof AlertsRepositoryModule;
+  const { AlertEvaluatorService } = require('./alert-evaluator.service') as typeof EvaluatorModule;
+  const { DeliveryWorkerService } = require('./delivery-worker.service') as typeof DeliveryModule;
+  const { AlertsService } = require('./alerts.service') as typeof AlertsServiceModule;
   const repo = new AlertsRepository(rt.ds);
   const engine = new DriftEngineService(rt.ds, new DriftRepository(rt.ds), rt.config, rt.logger);
   const evaluator = new AlertEvaluatorService(rt.ds, repo, engine, rt.config, rt.logger, rt.runtime);

@@ -5,8 +5,10 @@ import { writeFileSync } from 'node:fs';
 import { loadConfig, ConfigEnv } from '../config/load';
 import { createLogger } from '../common/logger';
 import { openDatabase, migrate } from '../db/open';
-import { writeOpenApi } from './openapi';
-import { runServe } from './serve';
+// openapi and serve build the whole Nest application: loaded only by the commands that need it,
+// so `driftline version`, `--help` and the batch commands start fast and small.
+import type * as OpenApiModule from './openapi';
+import type * as ServeModule from './serve';
 import { VERSION } from '../version';
 import { EXIT, printJson, reportError } from './output';
 import { registerCommands, CliContext } from './commands';
@@ -76,6 +78,7 @@ export function buildProgram(ctx: CliContext): Command {
     .description('write the OpenAPI document (what /api/docs-json serves) to a file or stdout')
     .option('-o, --output <file>', 'file to write')
     .action(async (o: { output?: string }) => {
+      const { writeOpenApi } = require('./openapi') as typeof OpenApiModule;
       const doc = await writeOpenApi();
       if (o.output) writeFileSync(o.output, doc);
       else process.stdout.write(doc);
@@ -96,7 +99,7 @@ export async function main(argv = process.argv): Promise<number> {
   const ctx: CliContext = {
     env,
     setExitCode: (c) => (exitCode = c),
-    serve: (o) => runServe(o, env),
+    serve: (o) => (require('./serve') as typeof ServeModule).runServe(o, env),
   };
   const program = buildProgram(ctx);
   try {

@@ -2,7 +2,10 @@ import type { Command } from 'commander';
 import type { CliContext } from '../cli/commands';
 import { withRuntime } from '../cli/runtime';
 import { EXIT, printJson } from '../cli/output';
-import { LiveRecorderService } from './live-recorder.service';
+import type * as LiveRecorderModule from './live-recorder.service';
+
+/** Loaded when a command runs: the Kubernetes client is heavy, and `--help` should not pay for it. */
+const recorder = () => (require('./live-recorder.service') as typeof LiveRecorderModule).LiveRecorderService;
 
 /** `driftline snapshot` and `driftline watch`. */
 export function registerClusterCommands(program: Command, ctx: CliContext, withConfig: (c: Command) => Command): void {
@@ -13,7 +16,7 @@ export function registerClusterCommands(program: Command, ctx: CliContext, withC
     .action(async (o: { config?: string; cluster?: string; json?: boolean }) => {
       await withRuntime(o, ctx.env, async (rt) => {
         if (!rt.config.clusters.length) throw new Error('no clusters are configured (clusters: in driftline.yaml)');
-        const service = new LiveRecorderService(rt.ds, rt.config, rt.logger, rt.installKey, rt.runtime);
+        const service = new (recorder())(rt.ds, rt.config, rt.logger, rt.installKey, rt.runtime);
         const summaries = await service.snapshot(o.cluster);
         if (o.json) printJson(summaries.length === 1 && o.cluster ? summaries[0] : { clusters: summaries });
         else {
@@ -34,7 +37,7 @@ export function registerClusterCommands(program: Command, ctx: CliContext, withC
     .action(async (o: { config?: string; cluster?: string }) => {
       await withRuntime(o, ctx.env, async (rt) => {
         if (!rt.config.clusters.length) throw new Error('no clusters are configured (clusters: in driftline.yaml)');
-        const service = new LiveRecorderService(rt.ds, rt.config, rt.logger, rt.installKey, { ...rt.runtime, workers: true });
+        const service = new (recorder())(rt.ds, rt.config, rt.logger, rt.installKey, { ...rt.runtime, workers: true });
         const names = o.cluster ? [service.cluster(o.cluster).name] : rt.config.clusters.map((c) => c.name);
         const stopped = new Promise<string>((resolve) => {
           process.once('SIGTERM', () => resolve('SIGTERM'));

@@ -3,9 +3,10 @@ import type { CliContext } from '../cli/commands';
 import { withRuntime } from '../cli/runtime';
 import { EXIT, printJson } from '../cli/output';
 import { DomainError } from '../common/errors';
-import { DriftRepository } from './drift.repository';
-import { DriftEngineService } from './drift-engine.service';
-import { DriftQueryService } from './drift-query.service';
+// Services load when a command runs, not when the CLI starts (see cli/lazy.ts).
+import type * as DriftRepositoryModule from './drift.repository';
+import type * as DriftEngineModule from './drift-engine.service';
+import type * as DriftQueryModule from './drift-query.service';
 
 /** `driftline drift`: exit 0 no drift, 1 drift found, 2 error — like `terraform plan -detailed-exitcode`. */
 export function registerDriftCommands(program: Command, ctx: CliContext, withConfig: (c: Command) => Command): void {
@@ -23,6 +24,9 @@ export function registerDriftCommands(program: Command, ctx: CliContext, withCon
           throw new DomainError('environment.not_found', `no environment named "${o.environment}" (configured: ${rt.config.environments.map((e) => e.name).join(', ') || 'none'})`, 404);
         }
         if (!names.length) throw new DomainError('environment.none', 'no environments are configured', 400);
+        const { DriftRepository } = require('./drift.repository') as typeof DriftRepositoryModule;
+        const { DriftEngineService } = require('./drift-engine.service') as typeof DriftEngineModule;
+        const { DriftQueryService } = require('./drift-query.service') as typeof DriftQueryModule;
         const repo = new DriftRepository(rt.ds);
         const engine = new DriftEngineService(rt.ds, repo, rt.config, rt.logger);
         const query = new DriftQueryService(rt.ds, repo, engine, rt.config);

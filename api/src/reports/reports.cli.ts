@@ -3,11 +3,19 @@ import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import type { CliContext } from '../cli/commands';
-import { withRuntime, progressBar } from '../cli/runtime';
+import { CliRuntime, withRuntime, progressBar } from '../cli/runtime';
 import { EXIT, printJson } from '../cli/output';
 import { DomainError } from '../common/errors';
-import { ReportsRepository } from './reports.repository';
-import { ReportsService, VerifyResult } from './reports.service';
+import type * as ReportsRepositoryModule from './reports.repository';
+import type * as ReportsServiceModule from './reports.service';
+import type { VerifyResult } from './reports.service';
+
+/** Loaded when a command runs (pdfkit and the queries are not needed for `--help`). */
+function reportsService(rt: CliRuntime) {
+  const { ReportsRepository } = require('./reports.repository') as typeof ReportsRepositoryModule;
+  const { ReportsService } = require('./reports.service') as typeof ReportsServiceModule;
+  return new ReportsService(rt.ds, new ReportsRepository(rt.ds), rt.config, rt.logger, rt.runtime);
+}
 import type { ReportFormat } from './report.types';
 
 const collect = (v: string, prev: string[]) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
@@ -57,7 +65,7 @@ export function registerReportCommands(program: Command, ctx: CliContext, withCo
       const format = formatOf({ format: o.format, output: o.output! });
       const output = resolve(o.output!);
       await withRuntime(o, ctx.env, async (rt) => {
-        const service = new ReportsService(rt.ds, new ReportsRepository(rt.ds), rt.config, rt.logger, rt.runtime);
+        const service = reportsService(rt);
         const state: { bar: ReturnType<typeof progressBar> | null; phase: string; started: number } = { bar: null, phase: '', started: Date.now() };
         const r = await service.generateToFile(
           { environments: o.environment, from: o.from!, to: o.to!, format, kinds: o.kind, namespaces: o.namespace, authors: o.author },
@@ -91,7 +99,7 @@ export function registerReportCommands(program: Command, ctx: CliContext, withCo
       const o = cmd.optsWithGlobals<{ config?: string; json?: boolean }>();
       if (!existsSync(file)) throw new DomainError('report.file_missing', `${file}: no such file`, 404);
       await withRuntime(o, ctx.env, async (rt) => {
-        const service = new ReportsService(rt.ds, new ReportsRepository(rt.ds), rt.config, rt.logger, rt.runtime);
+        const service = reportsService(rt);
         const r = await service.verify(resolve(file));
         if (o.json) printJson(r);
         else printVerify(r);
