@@ -14,7 +14,12 @@ import { CatFile } from './reader/cat-file';
 import { streamLog, countCommits, revParse, isAncestor, listReachable, lsTree, LogCommit, FileChange } from './reader/log-stream';
 import { extractPullRequest, extractCoAuthors } from './reader/commit-meta';
 import { runGit } from './reader/run-git';
+import { BlobContents, RepoTree } from './reader/repo-tree';
 import type { GitSource } from './source';
+import { closureTouched, findKustomizeEntryPoints, isUnder, type KustomizeProblem } from '../core/kustomize';
+import { normalizePath } from '../core/kustomize/paths';
+import { loadDocuments } from '../store/documents';
+import { EntryRenderer, specFromEntryPoint, specKey, type EntrySpec, type RenderedObject } from './render-entries';
 
 export interface IndexProgress {
   done: number;
@@ -32,6 +37,9 @@ export interface IndexSummary {
   objectRevisions: number;
   parseErrors: number;
   blobsParsed: number;
+  /** Entry renders recorded (render: kustomize / auto), and how many of them had problems. */
+  entryRenders: number;
+  renderProblems: number;
   unreachable: number;
   rewritten: boolean;
   seconds: number;
@@ -49,8 +57,42 @@ interface ParsedBlob {
   objects: BlobObject[];
 }
 
+/** One entry directory of a rendering environment, as of the last commit applied. */
+interface EntryState {
+  spec: EntrySpec;
+  /** Closure of the last render (null: never rendered, render at the next commit). */
+  closure: string[] | null;
+  closureSet: Set<string> | null;
+  /** The last good output: what the entry contributes to the environment. */
+  objects: RenderedObject[];
+  /** Entry points named by the last good output (render: auto). */
+  refs: EntrySpec[];
+  /** Problems of the last render ([] when it was good). */
+  problems: KustomizeProblem[];
+}
+
+interface RenderState {
+  mode: 'kustomize' | 'auto';
+  /** Entries from the environment's `entries`. */
+  configured: EntrySpec[];
+  /** Entries in effect (keyed by directory); their objects are owned under the directory's name. */
+  entries: Map<string, EntryState>;
+  /** render: auto — entry points named by each matched file's objects. */
+  fileRefs: Map<string, EntrySpec[]>;
+}
+
+/** A render recorded at a commit (kustomize_renders row, before ids). */
+interface PendingRender {
+  environment: string;
+  entry: string;
+  commit: LogCommit;
+  seq: number;
+  state: EntryState | null;
+}
+
 interface EnvState {
   spec: EnvironmentConfig;
+  render: RenderState | null;
   match: (path: string) => boolean;
   files: Map<string, string>;
   byPath: Map<string, Map<string, string>>;
@@ -81,6 +123,9 @@ interface PreparedBatch {
     revisions: PendingRevision[];
     filesChanged: Map<string, Map<string, string | null>>;
     currentChanged: Map<string, Map<string, { hash: string; path: string } | null>>;
+    renders: PendingRender[];
+    /** Entry state to persist per environment (null = the entry is gone). */
+    entriesChanged: Map<string, Map<string, EntryState | null>>;
     nextSeq: number;
   };
 }
@@ -119,6 +164,11 @@ export class RepositoryIndexer {
   private readonly knownBlobs = new Set<string>();
   private readonly envs: EnvState[];
   private catFile: CatFile | null = null;
+  /** The repository's files at the commit being applied (only kept when an environment renders). */
+  private tree: RepoTree | null = null;
+  private renderer: EntryRenderer | null = null;
+  /** Entry points found in Flux Kustomization / Argo CD Application documents, by document hash. */
+  private readonly docRefs = new Map<string, ReturnType<typeof findKustomizeEntryPoints>>();
   private repoId = 0;
   private nextSeq = 1;
   private commitChainHead: string | null = null;
@@ -130,6 +180,7 @@ export class RepositoryIndexer {
       .filter((e) => e.repository === o.repo.name)
       .map((spec) => ({
         spec,
+        render: renderStateFor(spec),
         match: picomatch(spec.paths, { dot: true }),
         files: new Map(),
         byPath: new Map(),
@@ -143,7 +194,7 @@ export class RepositoryIndexer {
   async run(): Promise<IndexSummary> {
     const started = Date.now();
     const { ds, repo, source } = this.o;
-    this.summary = { repository: repo.name, head: null, commits: 0, newCommits: 0, fileChanges: 0, objectRevisions: 0, parseErrors: 0, blobsParsed: 0, unreachable: 0, rewritten: false, seconds: 0 };
+    this.summary = { repository: repo.name, head: null, commits: 0, newCommits: 0, fileChanges: 0, objectRevisions: 0, parseErrors: 0, blobsParsed: 0, entryRenders: 0, renderProblems: 0, unreachable: 0, rewritten: false, seconds: 0 };
     await this.ensureRepositoryRow();
     const head = await revParse(source.dir, source.ref, { env: source.env });
     this.summary.head = head;
@@ -157,7 +208,7 @@ export class RepositoryIndexer {
       last = await this.handleRewrite(last, head);
     }
     if (last !== head) {
-      await this.loadState();
+      await this.loadState(last);
       await this.indexRange(last, head);
     }
     this.summary.commits = Number((await ds.query(`SELECT count(*) AS n FROM commits WHERE repository_id = $1 AND reachable`, [this.repoId]))[0].n);
@@ -202,6 +253,8 @@ export class RepositoryIndexer {
       const envNames = this.envs.map((e) => e.spec.name);
       await m.query(`DELETE FROM desired_current WHERE environment = ANY($1::text[])`, [envNames]);
       await m.query(`DELETE FROM desired_files WHERE environment = ANY($1::text[])`, [envNames]);
+      // Entries render again at the first commit after the shared base (their closures are unknown there).
+      await m.query(`DELETE FROM kustomize_entries WHERE environment = ANY($1::text[])`, [envNames]);
       if (base) {
         const baseSeq = Number((await m.query(`SELECT seq FROM commits WHERE repository_id = $1 AND sha = $2`, [this.repoId, base]))[0]?.seq ?? 0);
         await m.query(
@@ -228,16 +281,26 @@ export class RepositoryIndexer {
   }
 
   /** Load the environments' state at last_indexed_sha from the resumable state tables. */
-  private async loadState(): Promise<void> {
-    const { ds } = this.o;
+  private async loadState(last: string | null): Promise<void> {
+    const { ds, source } = this.o;
     const chain = await ds.query(`SELECT hash FROM commits WHERE repository_id = $1 ORDER BY seq DESC LIMIT 1`, [this.repoId]);
     this.commitChainHead = chain[0]?.hash ?? null;
+    if (this.envs.some((e) => e.render)) {
+      const tree = new RepoTree();
+      if (last) for (const e of await lsTree(source.dir, last, [], { env: source.env })) if (e.type === 'blob') tree.set(e.path, e.sha);
+      this.tree = tree;
+      const blobs = new BlobContents(() => (this.catFile ??= new CatFile(this.o.source.dir, { env: this.o.source.env, maxBytes: this.o.repo.maxFileSize })));
+      this.renderer = new EntryRenderer({ tree, blobs, installKey: this.o.installKey, sensitive: this.o.sensitive, maxFileBytes: this.o.repo.maxFileSize });
+    }
     for (const env of this.envs) {
       const name = env.spec.name;
       const head = await ds.query(`SELECT hash FROM desired_revisions WHERE environment = $1 ORDER BY id DESC LIMIT 1`, [name]);
       env.chainHead = head[0]?.hash ?? null;
+      if (env.render) await this.loadEntries(env);
       const files: { path: string; blob_sha: string }[] = await ds.query(`SELECT path, blob_sha FROM desired_files WHERE environment = $1`, [name]);
-      await this.ensureBlobs(files.map((f) => ({ sha: f.blob_sha, path: f.path })), env.spec.defaultNamespace);
+      const wanted = files.filter((f) => this.needsParse(env, f.path)).map((f) => ({ sha: f.blob_sha, path: f.path }));
+      await this.ensureBlobs(wanted, env.spec.defaultNamespace);
+      if (env.render?.mode === 'auto') await this.ensureDocRefs(wanted, env.spec.defaultNamespace, new Map());
       for (const f of files) this.setFile(env, f.path, f.blob_sha, null);
       const current: { document_hash: string; path: string; group: string; kind: string; namespace: string; name: string }[] = await ds.query(
         `SELECT dc.document_hash, dc.path, o."group", o.kind, o.namespace, o.name FROM desired_current dc JOIN objects o ON o.id = dc.object_id WHERE dc.environment = $1`,
@@ -429,38 +492,192 @@ export class RepositoryIndexer {
    * touched. A blob that failed to parse (bad YAML, template, too large, missing)
    * leaves the file's last good objects in place, as a GitOps tool keeps applying
    * the last good build: the failure is recorded on the blob, not as deletions.
-   * Returns false when the state did not change.
+   * In a rendering environment a file under an entry directory is tracked (file
+   * changes, desired_files) but its objects are not desired state: the entry's
+   * render is. Returns false when the state did not change.
    */
   private setFile(env: EnvState, path: string, blob: string | null, touched: Set<string> | null): boolean {
-    const parsed = blob === null ? null : this.parsedBlob(blob, path, env.spec.defaultNamespace);
+    const active = this.isActive(env, path);
+    const parsed = blob === null || !this.needsParse(env, path) ? null : this.parsedBlob(blob, path, env.spec.defaultNamespace);
     if (parsed?.failed) return false;
-    const before = env.byPath.get(path);
+    const r = env.render;
+    if (r?.mode === 'auto') {
+      const refs = parsed ? this.refsOf(env, path, parsed.objects) : [];
+      if (refs.length) r.fileRefs.set(path, refs);
+      else r.fileRefs.delete(path);
+    }
+    if (blob === null) env.files.delete(path);
+    else env.files.set(path, blob);
+    if (active) this.own(env, path, blob === null ? null : (parsed?.objects ?? []), touched);
+    return true;
+  }
+
+  /** Replace the objects one owner (a file path, or an entry directory) contributes to an environment. */
+  private own(env: EnvState, owner: string, objects: readonly BlobObject[] | null, touched: Set<string> | null): void {
+    const before = env.byPath.get(owner);
     if (before) {
       for (const key of before.keys()) {
-        env.owners.get(key)?.delete(path);
+        env.owners.get(key)?.delete(owner);
         touched?.add(key);
       }
-      env.byPath.delete(path);
-      env.files.delete(path);
+      env.byPath.delete(owner);
     }
-    if (blob === null) return true;
-    env.files.set(path, blob);
+    if (objects === null) return;
     const map = new Map<string, string>();
-    for (const o of parsed!.objects) {
+    for (const o of objects) {
       map.set(o.key, o.hash);
       env.identities.set(o.key, o.identity);
       let owners = env.owners.get(o.key);
       if (!owners) env.owners.set(o.key, (owners = new Set()));
-      owners.add(path);
+      owners.add(owner);
       touched?.add(o.key);
     }
-    env.byPath.set(path, map);
+    env.byPath.set(owner, map);
+  }
+
+  /** A file's objects are desired state unless it lies under one of the environment's entry directories. */
+  private isActive(env: EnvState, path: string): boolean {
+    if (!env.render) return true;
+    for (const dir of env.render.entries.keys()) if (isUnder(path, dir)) return false;
     return true;
   }
 
+  /** Whether a file's blob must be parsed: its objects are desired state, or (render: auto) they may name entries. */
+  private needsParse(env: EnvState, path: string): boolean {
+    return env.render?.mode === 'auto' || this.isActive(env, path);
+  }
+
+  /** Entry points named by a file's Flux Kustomizations / Argo CD Applications (render: auto). */
+  private refsOf(env: EnvState, path: string, objects: readonly BlobObject[]): EntrySpec[] {
+    const out: EntrySpec[] = [];
+    for (const o of objects) {
+      if (!isEntryPointKind(o.identity)) continue;
+      for (const ep of this.docRefs.get(o.hash) ?? []) out.push(specFromEntryPoint(ep, path, env.spec.renderer));
+    }
+    return out;
+  }
+
+  /** Read the entry points of Flux Kustomization / Argo CD Application documents these blobs hold (bodies from this batch, else from the database). */
+  private async ensureDocRefs(wanted: { sha: string; path: string }[], defaultNamespace: string, pending: Map<string, string>): Promise<void> {
+    const need = new Set<string>();
+    for (const w of wanted) {
+      for (const o of this.parsedBlob(w.sha, w.path, defaultNamespace).objects) if (isEntryPointKind(o.identity) && !this.docRefs.has(o.hash)) need.add(o.hash);
+    }
+    if (!need.size) return;
+    const fromDb = await loadDocuments(this.o.ds, [...need].filter((h) => !pending.has(h)));
+    for (const h of need) {
+      const json = pending.get(h);
+      const body = json !== undefined ? JSON.parse(json) : fromDb.get(h);
+      this.docRefs.set(h, body ? findKustomizeEntryPoints([body]) : []);
+    }
+  }
+
+  /** The rendering state of an environment at last_indexed_sha (kustomize_entries). */
+  private async loadEntries(env: EnvState): Promise<void> {
+    const r = env.render!;
+    const rows: { entry: string; state: StoredEntryState }[] = await this.o.ds.query(`SELECT entry, state FROM kustomize_entries WHERE environment = $1 ORDER BY entry`, [env.spec.name]);
+    for (const row of rows) {
+      const st = row.state;
+      if (st.v !== 1) continue; // an unknown version renders again
+      const objects = st.objects.map(([group, kind, namespace, name, hash]) => {
+        const identity = { group, kind, namespace, name };
+        return { key: identityKey(identity), identity, hash };
+      });
+      const state: EntryState = { spec: st.spec, closure: st.closure, closureSet: st.closure ? new Set(st.closure) : null, objects, refs: st.refs, problems: st.problems };
+      r.entries.set(row.entry, state);
+      this.own(env, row.entry, objects, null);
+    }
+    if (r.mode === 'kustomize') {
+      // Configured entries not rendered yet render at the next commit.
+      for (const spec of r.configured) if (!r.entries.has(spec.dir)) r.entries.set(spec.dir, { spec, closure: null, closureSet: null, objects: [], refs: [], problems: [] });
+    }
+  }
+
+  /**
+   * Render the entries of a rendering environment at a commit (the tree already
+   * moved to it): an entry renders when its closure was touched, when it is new,
+   * or when it never rendered; render: auto follows Flux/Argo CD entry points in
+   * the environment's files and in rendered output until nothing new appears.
+   * A render with problems keeps the entry's last good objects.
+   */
+  private async renderCommit(env: EnvState, commit: LogCommit, seq: number, touched: Set<string>, docs: Map<string, string>, renders: PendingRender[], entriesChanged: Map<string, EntryState | null>): Promise<void> {
+    const r = env.render!;
+    const changed: string[] = [];
+    for (const fc of commit.files) {
+      changed.push(fc.path);
+      if (fc.oldPath) changed.push(fc.oldPath);
+    }
+    const base = new Map<string, EntrySpec>();
+    for (const s of r.configured) if (!base.has(s.dir)) base.set(s.dir, s);
+    if (r.mode === 'auto') {
+      for (const path of [...r.fileRefs.keys()].sort()) for (const s of r.fileRefs.get(path)!) if (!base.has(s.dir)) base.set(s.dir, s);
+    }
+    let want = base;
+    const results = new Map<string, { state: EntryState; rendered: boolean }>();
+    for (let round = 0; round < 20; round++) {
+      for (const [dir, spec] of want) {
+        if (results.has(dir)) continue;
+        const prev = r.entries.get(dir);
+        const same = prev !== undefined && specKey(prev.spec) === specKey(spec);
+        if (same && prev.closureSet && !closureTouched(prev.closureSet, changed)) {
+          results.set(dir, { state: prev, rendered: false });
+          continue;
+        }
+        const out = await this.renderer!.render(spec, env.spec.defaultNamespace, same ? prev.closure : null, docs);
+        const ok = out.problems.length === 0;
+        results.set(dir, {
+          rendered: true,
+          state: {
+            spec,
+            closure: out.closure,
+            closureSet: new Set(out.closure),
+            objects: ok ? out.objects : (prev?.objects ?? []),
+            refs: ok ? out.refs : (prev?.refs ?? []),
+            problems: out.problems,
+          },
+        });
+      }
+      if (r.mode !== 'auto') break;
+      const next = new Map(base);
+      for (const dir of [...want.keys()].sort()) for (const s of results.get(dir)!.state.refs) if (!next.has(s.dir)) next.set(s.dir, s);
+      const stable = next.size === want.size && [...next].every(([d, s]) => want.has(d) && specKey(want.get(d)!) === specKey(s));
+      want = next;
+      if (stable) break;
+    }
+    const moved: string[] = [];
+    for (const dir of [...r.entries.keys()].sort()) {
+      if (want.has(dir)) continue;
+      this.own(env, dir, null, touched);
+      r.entries.delete(dir);
+      entriesChanged.set(dir, null);
+      renders.push({ environment: env.spec.name, entry: dir, commit, seq, state: null });
+      moved.push(dir);
+    }
+    for (const dir of [...want.keys()].sort()) {
+      const res = results.get(dir);
+      if (!res || !res.rendered) continue;
+      const prev = r.entries.get(dir);
+      if (!prev) moved.push(dir);
+      r.entries.set(dir, res.state);
+      if (prev?.objects !== res.state.objects) this.own(env, dir, res.state.objects, touched);
+      entriesChanged.set(dir, res.state);
+      renders.push({ environment: env.spec.name, entry: dir, commit, seq, state: res.state });
+    }
+    // Files under an entry that appeared (or went away) stop (or start) being desired state themselves.
+    if (moved.length) {
+      for (const [path, blob] of env.files) {
+        if (!moved.some((d) => isUnder(path, d))) continue;
+        const active = this.isActive(env, path);
+        if (active && !env.byPath.has(path)) {
+          const parsed = this.parsedBlob(blob, path, env.spec.defaultNamespace);
+          this.own(env, path, parsed.failed ? [] : parsed.objects, touched);
+        } else if (!active && env.byPath.has(path)) this.own(env, path, null, touched);
+      }
+    }
+  }
+
   /** Apply one first-parent commit to an environment; returns its desired revisions and state changes. */
-  private applyCommit(env: EnvState, commit: LogCommit, seq: number, filesChanged: Map<string, string | null>, currentChanged: Map<string, { hash: string; path: string } | null>): PendingRevision[] {
-    const touched = new Set<string>();
+  private applyFiles(env: EnvState, commit: LogCommit, filesChanged: Map<string, string | null>, touched: Set<string>): void {
     for (const fc of commit.files) {
       if (fc.status === 'R' && fc.oldPath && env.match(fc.oldPath)) {
         if (this.setFile(env, fc.oldPath, null, touched)) filesChanged.set(fc.oldPath, null);
@@ -469,6 +686,10 @@ export class RepositoryIndexer {
       const blob = fc.status === 'D' || fc.newMode === '160000' ? null : fc.newBlob;
       if (this.setFile(env, fc.path, blob, touched)) filesChanged.set(fc.path, blob);
     }
+  }
+
+  /** The desired revisions for the object keys a commit touched in an environment. */
+  private revisionsFor(env: EnvState, commit: LogCommit, seq: number, touched: Set<string>, currentChanged: Map<string, { hash: string; path: string } | null>): PendingRevision[] {
     const revisions: PendingRevision[] = [];
     for (const key of [...touched].sort()) {
       const owners = env.owners.get(key);
@@ -515,12 +736,13 @@ export class RepositoryIndexer {
       const wanted: { sha: string; path: string }[] = [];
       for (const c of commits) {
         if (!firstParent.has(c.sha)) continue;
-        for (const fc of c.files) if (fc.newBlob && fc.status !== 'D' && env.match(fc.path)) wanted.push({ sha: fc.newBlob, path: fc.path });
+        for (const fc of c.files) if (fc.newBlob && fc.status !== 'D' && env.match(fc.path) && this.needsParse(env, fc.path)) wanted.push({ sha: fc.newBlob, path: fc.path });
       }
       const r = await this.ensureBlobs(wanted, env.spec.defaultNamespace);
       parsed.blobs.push(...r.blobs);
       parsed.objects.push(...r.objects);
       for (const [k, v] of r.docs) parsed.docs.set(k, v);
+      if (env.render?.mode === 'auto') await this.ensureDocRefs(wanted, env.spec.defaultNamespace, parsed.docs);
     }
     // Apply to the in-memory state; if the transaction below fails the run stops, and a rerun reloads state from the database.
     const commitRows: unknown[][] = [];
@@ -528,9 +750,12 @@ export class RepositoryIndexer {
     const revisions: PendingRevision[] = [];
     const filesChanged = new Map<string, Map<string, string | null>>();
     const currentChanged = new Map<string, Map<string, { hash: string; path: string } | null>>();
+    const renders: PendingRender[] = [];
+    const entriesChanged = new Map<string, Map<string, EntryState | null>>();
     for (const env of this.envs) {
       filesChanged.set(env.spec.name, new Map());
       currentChanged.set(env.spec.name, new Map());
+      entriesChanged.set(env.spec.name, new Map());
     }
     let seq = this.nextSeq;
     let chain = this.commitChainHead;
@@ -556,13 +781,20 @@ export class RepositoryIndexer {
       chain = hash;
       for (const fc of c.files) fileRows.push(fileRow(this.repoId, c.sha, fc));
       if (firstParent.has(c.sha)) {
-        for (const env of this.envs) revisions.push(...this.applyCommit(env, c, seq, filesChanged.get(env.spec.name)!, currentChanged.get(env.spec.name)!));
+        this.tree?.apply(c.files);
+        for (const env of this.envs) {
+          const name = env.spec.name;
+          const touched = new Set<string>();
+          this.applyFiles(env, c, filesChanged.get(name)!, touched);
+          if (env.render) await this.renderCommit(env, c, seq, touched, parsed.docs, renders, entriesChanged.get(name)!);
+          revisions.push(...this.revisionsFor(env, c, seq, touched, currentChanged.get(name)!));
+        }
       }
       seq++;
     }
     this.nextSeq = seq;
     this.commitChainHead = chain;
-    return { lastSha, commits, work: { parsed, commitRows, fileRows, revisions, filesChanged, currentChanged, nextSeq: seq } };
+    return { lastSha, commits, work: { parsed, commitRows, fileRows, revisions, filesChanged, currentChanged, renders, entriesChanged, nextSeq: seq } };
   }
 
   /** One transaction per batch: the rows, the environments' state tables and last_indexed_sha move together. */
@@ -573,7 +805,7 @@ export class RepositoryIndexer {
       await ds.query(`UPDATE repositories SET last_indexed_sha = $2 WHERE id = $1`, [this.repoId, batchLastSha]);
       return;
     }
-    const { parsed, commitRows, fileRows, revisions, filesChanged, currentChanged, nextSeq: seq } = work;
+    const { parsed, commitRows, fileRows, revisions, filesChanged, currentChanged, renders, entriesChanged, nextSeq: seq } = work;
     let newIds = new Map<string, number>();
     await ds.transaction(async (m) => {
       await storeDocuments(m, parsed.docs);
@@ -641,13 +873,80 @@ export class RepositoryIndexer {
         { name: 'environment', type: 'text' }, { name: 'object_id', type: 'bigint' }, { name: 'document_hash', type: 'text' }, { name: 'path', type: 'text' }, { name: 'commit_sha', type: 'text' },
       ], setCurrentRows,
         'ON CONFLICT ON CONSTRAINT desired_current_pk DO UPDATE SET document_hash = EXCLUDED.document_hash, path = EXCLUDED.path, commit_sha = EXCLUDED.commit_sha');
+      await this.writeRenders(m, renders, entriesChanged);
       await m.query(`UPDATE repositories SET last_indexed_sha = $2, next_seq = $3 WHERE id = $1`, [this.repoId, batchLastSha, seq]);
     });
+    this.summary.entryRenders += renders.length;
+    this.summary.renderProblems += renders.filter((r) => r.state && r.state.problems.length).length;
     this.objectIds.remember(newIds);
     this.summary.newCommits += commits.length;
     this.summary.fileChanges += fileRows.length;
     this.summary.objectRevisions += revisions.length;
   }
+
+  /** Render records of the batch, and the entries' resumable state as of its last commit. */
+  private async writeRenders(m: EntityManager, renders: PendingRender[], entriesChanged: Map<string, Map<string, EntryState | null>>): Promise<void> {
+    await bulkInsert(m, 'kustomize_renders', [
+      { name: 'environment', type: 'text' }, { name: 'entry', type: 'text' }, { name: 'repository_id', type: 'bigint' },
+      { name: 'commit_sha', type: 'text' }, { name: 'commit_seq', type: 'bigint' }, { name: 'source', type: 'text' }, { name: 'renderer', type: 'text' },
+      { name: 'status', type: 'text' }, { name: 'objects', type: 'integer' }, { name: 'problems', type: 'jsonb' },
+    ], renders.map((r) => {
+      const st = r.state;
+      const spec = st?.spec;
+      const status = !st ? 'removed' : st.problems.length ? 'problems' : 'ok';
+      return [r.environment, r.entry, this.repoId, r.commit.sha, r.seq, spec?.source ?? 'config', spec?.renderer ?? 'builtin', status, st?.objects.length ?? 0, JSON.stringify(st?.problems ?? [])];
+    }), 'ON CONFLICT ON CONSTRAINT kustomize_renders_uq DO NOTHING');
+    const rows: unknown[][] = [];
+    for (const [environment, entries] of entriesChanged) {
+      const gone = [...entries].filter(([, st]) => st === null).map(([dir]) => dir);
+      if (gone.length) await m.query(`DELETE FROM kustomize_entries WHERE environment = $1 AND entry = ANY($2::text[])`, [environment, gone]);
+      for (const [dir, st] of entries) {
+        if (!st) continue;
+        const stored: StoredEntryState = {
+          v: 1,
+          spec: st.spec,
+          closure: st.closure,
+          objects: st.objects.map((o) => [o.identity.group, o.identity.kind, o.identity.namespace, o.identity.name, o.hash]),
+          refs: st.refs,
+          problems: st.problems,
+        };
+        rows.push([environment, dir, JSON.stringify(stored)]);
+      }
+    }
+    await bulkInsert(m, 'kustomize_entries', [{ name: 'environment', type: 'text' }, { name: 'entry', type: 'text' }, { name: 'state', type: 'jsonb' }], rows,
+      'ON CONFLICT ON CONSTRAINT kustomize_entries_pk DO UPDATE SET state = EXCLUDED.state');
+  }
+}
+
+/** kustomize_entries.state (jsonb, versioned). */
+interface StoredEntryState {
+  v: 1;
+  spec: EntrySpec;
+  closure: string[] | null;
+  /** [group, kind, namespace, name, document hash] of the last good output. */
+  objects: [string, string, string, string, string][];
+  refs: EntrySpec[];
+  problems: KustomizeProblem[];
+}
+
+const FLUX_KUSTOMIZE_GROUP = 'kustomize.toolkit.fluxcd.io';
+
+function isEntryPointKind(id: ObjectIdentity): boolean {
+  return (id.kind === 'Kustomization' && id.group === FLUX_KUSTOMIZE_GROUP) || (id.kind === 'Application' && id.group === 'argoproj.io');
+}
+
+/** The rendering state an environment starts with: its configured entries, nothing rendered yet. */
+function renderStateFor(spec: EnvironmentConfig): RenderState | null {
+  if (spec.render === 'plain') return null;
+  const configured: EntrySpec[] = [];
+  for (const e of spec.entries) {
+    const dir = normalizePath(e);
+    if (dir === null) continue;
+    configured.push({ dir, source: 'config', renderer: spec.renderer, loadRestrictions: 'rootOnly', missingKustomization: 'problem' });
+  }
+  const entries = new Map<string, EntryState>();
+  if (spec.render === 'kustomize') for (const c of configured) if (!entries.has(c.dir)) entries.set(c.dir, { spec: c, closure: null, closureSet: null, objects: [], refs: [], problems: [] });
+  return { mode: spec.render, configured, entries, fileRefs: new Map() };
 }
 
 /** Blobs parsed / commits applied between two turns of the event loop while a transaction runs. */

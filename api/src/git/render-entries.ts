@@ -1,0 +1,261 @@
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { canonicalJson, sha256Hex } from '../core/canonical';
+import { identityKey, type ObjectIdentity } from '../core/identity';
+import {
+  closureKey,
+  createKustomizeCache,
+  findKustomizeEntryPoints,
+  LruMap,
+  renderKustomization,
+  type KustomizeEntryPoint,
+  type KustomizeProblem,
+} from '../core/kustomize';
+import { isBuiltinClusterScoped, loadYamlDocuments, parseManifestFile } from '../core/manifests';
+import { redactObject, type SensitiveRules } from '../core/redact';
+import type { BlobContents, RepoTree } from './reader/repo-tree';
+
+/** How one entry directory of an environment is rendered. */
+export interface EntrySpec {
+  /** Repository-relative directory ('' = root). */
+  dir: string;
+  /** Where the entry came from: the environment's `entries`, or a Flux Kustomization / Argo CD Application (render: auto). */
+  source: 'config' | 'flux' | 'argocd';
+  renderer: 'builtin' | 'binary';
+  loadRestrictions: 'rootOnly' | 'none';
+  missingKustomization: 'problem' | 'generate';
+  /** Flux spec.targetNamespace, set on every namespaced object. */
+  targetNamespace?: string;
+  /** Problems of the object that named this entry (settings Driftline does not apply). */
+  refProblems?: KustomizeProblem[];
+}
+
+export interface RenderedObject {
+  key: string;
+  identity: ObjectIdentity;
+  hash: string;
+}
+
+/** One render of an entry at one tree. */
+export interface EntryOutput {
+  /** The dependency closure: every path the render read or looked for (RenderResult.files). */
+  closure: string[];
+  problems: KustomizeProblem[];
+  /** The desired objects (identity, redacted document hash); meaningful when there are no problems. */
+  objects: RenderedObject[];
+  /** Entry points named by rendered Flux Kustomizations / Argo CD Applications (render: auto follows them). */
+  refs: EntrySpec[];
+}
+
+export interface EntryRendererOptions {
+  tree: RepoTree;
+  blobs: BlobContents;
+  installKey: Buffer;
+  sensitive?: SensitiveRules;
+  /** Output objects larger than the repository's maxFileSize are refused like files are. */
+  maxFileBytes: number;
+}
+
+const FLUX_APPLIED = new Set(['targetNamespace']);
+
+export function specKey(s: EntrySpec): string {
+  return JSON.stringify([s.dir, s.source, s.renderer, s.loadRestrictions, s.missingKustomization, s.targetNamespace ?? null, s.refProblems ?? []]);
+}
+
+/** The entry a Flux Kustomization or Argo CD Application names, rendered as that tool would (within what the built-in renderer does). */
+export function specFromEntryPoint(ep: KustomizeEntryPoint, file: string, renderer: EntrySpec['renderer']): EntrySpec {
+  const refProblems: KustomizeProblem[] = [];
+  const o = ep.overrides ?? {};
+  if (ep.tool === 'flux') {
+    for (const k of Object.keys(o).sort()) {
+      if (FLUX_APPLIED.has(k)) continue;
+      refProblems.push({
+        file,
+        field: `spec.${k}`,
+        message: `Flux Kustomization ${ep.namespace ? `${ep.namespace}/` : ''}${ep.name} sets spec.${k}, which Driftline does not apply when rendering ${ep.path || '.'}`,
+        code: 'unsupported',
+      });
+    }
+    const tn = typeof o.targetNamespace === 'string' && o.targetNamespace ? o.targetNamespace : undefined;
+    return { dir: ep.path, source: 'flux', renderer, loadRestrictions: 'none', missingKustomization: 'generate', ...(tn ? { targetNamespace: tn } : {}), ...(refProblems.length ? { refProblems } : {}) };
+  }
+  if (Object.keys(o).length) {
+    refProblems.push({
+      file,
+      field: 'spec.source.kustomize',
+      message: `Argo CD Application ${ep.name} sets source.kustomize, which Driftline does not apply when rendering ${ep.path || '.'}`,
+      code: 'unsupported',
+    });
+  }
+  return { dir: ep.path, source: 'argocd', renderer, loadRestrictions: 'rootOnly', missingKustomization: 'generate', ...(refProblems.length ? { refProblems } : {}) };
+}
+
+let binaryCommand: Promise<{ cmd: string; args: (dir: string, none: boolean) => string[] } | null> | null = null;
+
+function run(cmd: string, args: string[], cwd: string): Promise<{ code: number | string | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { cwd, maxBuffer: 256 * 1024 * 1024, timeout: 120_000, encoding: 'utf8' }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as NodeJS.ErrnoException).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** `kustomize build` when a kustomize binary is on PATH, else `kubectl kustomize`; null when neither runs. */
+function findBinary(): Promise<{ cmd: string; args: (dir: string, none: boolean) => string[] } | null> {
+  binaryCommand ??= (async () => {
+    const restrictor = (none: boolean) => (none ? ['--load-restrictor', 'LoadRestrictionsNone'] : []);
+    if ((await run('kustomize', ['version'], tmpdir())).code === 0) return { cmd: 'kustomize', args: (dir, none) => ['build', ...restrictor(none), dir] };
+    if ((await run('kubectl', ['version', '--client'], tmpdir())).code === 0) return { cmd: 'kubectl', args: (dir, none) => ['kustomize', ...restrictor(none), dir] };
+    return null;
+  })();
+  return binaryCommand;
+}
+
+/**
+ * Renders entry directories at the commit a RepoTree stands on, for the Git
+ * indexer: reads blobs on demand, re-renders until every file the render
+ * asked for was loaded, and caches outputs by closure key (the blob ids of the
+ * closure), so a tree that changed nothing the entry depends on costs a hash.
+ * Rendered objects become desired objects the way plain manifest files do
+ * (parseManifestFile: identity, namespace defaulting; redaction; content hash).
+ */
+export class EntryRenderer {
+  private readonly parseCache = createKustomizeCache();
+  private readonly outputs = new LruMap<string, EntryOutput>(4096);
+  /** Rendered object (JSON + default namespace) → desired object: unchanged outputs are not normalized and hashed again. */
+  private readonly objectCache = new LruMap<string, RenderedObject | null>(50_000);
+  /** Renders done (not answered from the cache), for summaries and benchmarks. */
+  renders = 0;
+  cacheHits = 0;
+
+  constructor(private readonly o: EntryRendererOptions) {}
+
+  /**
+   * The output of `spec` at the current tree. `previousClosure` (the closure
+   * of this entry's last render) is tried as a cache key first. New documents
+   * are added to `docs` (hash → canonical JSON) for the caller to store.
+   */
+  async render(spec: EntrySpec, defaultNamespace: string, previousClosure: readonly string[] | null, docs: Map<string, string>): Promise<EntryOutput> {
+    const { tree, blobs } = this.o;
+    const scope = `${specKey(spec)}\0${defaultNamespace}`;
+    if (previousClosure) {
+      const hit = this.outputs.get(closureKey(scope, previousClosure, tree));
+      if (hit) {
+        this.cacheHits++;
+        return hit;
+      }
+      await blobs.load(previousClosure.map((p) => tree.blob(p)).filter((b): b is string => b !== null));
+    }
+    this.renders++;
+    let result: ReturnType<typeof renderKustomization>;
+    for (let pass = 0; ; pass++) {
+      const misses = new Set<string>();
+      result = renderKustomization(spec.dir, tree.fs(blobs, misses), { cache: this.parseCache, loadRestrictions: spec.loadRestrictions, missingKustomization: spec.missingKustomization });
+      if (!misses.size) break;
+      if (pass > 50) {
+        result.problems.push({ file: spec.dir, field: '', message: 'could not read every file the render needs from git', code: 'not-found' });
+        break;
+      }
+      await blobs.load(misses);
+    }
+    const problems = [...(spec.refProblems ?? []), ...result.problems];
+    for (const p of result.files) {
+      const blob = p.endsWith('/') ? null : tree.blob(p);
+      const why = blob ? blobs.unreadable.get(blob) : undefined;
+      if (why) problems.push({ file: p, field: '', message: `could not be read: ${why}`, code: 'invalid' });
+    }
+    let objects = result.objects;
+    if (spec.renderer === 'binary') {
+      const b = await this.renderBinary(spec, result.files);
+      if ('problem' in b) problems.push(b.problem);
+      else objects = b.objects;
+      // The built-in renderer's own problems do not apply to the binary's output; its closure does.
+      problems.splice(0, problems.length, ...(spec.refProblems ?? []), ...('problem' in b ? [b.problem] : []));
+    }
+    if (spec.targetNamespace) applyTargetNamespace(objects, spec.targetNamespace);
+    const out: EntryOutput = { closure: result.files, problems, objects: [], refs: [] };
+    if (!problems.length) {
+      out.objects = this.toDesired(objects, defaultNamespace, spec, problems, docs);
+      for (const ep of findKustomizeEntryPoints(objects)) out.refs.push(specFromEntryPoint(ep, spec.dir, spec.renderer));
+      if (problems.length) out.objects = [];
+    }
+    this.outputs.set(closureKey(scope, result.files, tree), out);
+    return out;
+  }
+
+  private toDesired(objects: Record<string, unknown>[], defaultNamespace: string, spec: EntrySpec, problems: KustomizeProblem[], docs: Map<string, string>): RenderedObject[] {
+    const out: RenderedObject[] = [];
+    const seen = new Set<string>();
+    for (const obj of objects) {
+      const json = JSON.stringify(obj);
+      const cacheKey = `${defaultNamespace}\0${json}`;
+      let d = this.objectCache.get(cacheKey);
+      if (d === undefined) {
+        d = null;
+        const parsed = parseManifestFile('rendered.json', Buffer.from(json), { maxBytes: this.o.maxFileBytes, defaultNamespace });
+        const first = parsed.objects.find((x) => !x.isKustomizeConfig);
+        if (first) {
+          const body = redactObject(first.body, { key: this.o.installKey, sensitive: this.o.sensitive });
+          const canonical = canonicalJson(body);
+          const hash = sha256Hex(canonical);
+          docs.set(hash, canonical);
+          d = { key: identityKey(first.identity), identity: first.identity, hash };
+        }
+        // Only cache successes: a failure is reported below every time it happens.
+        if (d) this.objectCache.set(cacheKey, d);
+        else problems.push({ file: spec.dir, field: '', message: `a rendered object could not be indexed: ${parsed.reason ?? 'not a Kubernetes object'}`, code: 'invalid' });
+      }
+      if (d && !seen.has(d.key)) {
+        seen.add(d.key);
+        out.push(d);
+      }
+    }
+    return out;
+  }
+
+  /** `kustomize build` / `kubectl kustomize` on a temporary copy of the closure's files. */
+  private async renderBinary(spec: EntrySpec, closure: readonly string[]): Promise<{ objects: Record<string, unknown>[] } | { problem: KustomizeProblem }> {
+    const bin = await findBinary();
+    const file = closure.find((p) => /(^|\/)(kustomization\.ya?ml|Kustomization)$/.test(p) && this.o.tree.blob(p)) ?? spec.dir;
+    if (!bin) return { problem: { file, field: '', message: 'renderer: binary needs a kustomize or kubectl binary on PATH; neither could be run', code: 'unsupported' } };
+    const root = await mkdtemp(join(tmpdir(), 'driftline-kustomize-'));
+    try {
+      const { tree, blobs } = this.o;
+      for (const p of closure) {
+        const blob = p.endsWith('/') ? null : tree.blob(p);
+        if (!blob) continue;
+        const content = blobs.get(blob);
+        if (content === undefined) continue;
+        await mkdir(dirname(join(root, p)), { recursive: true });
+        await writeFile(join(root, p), content);
+      }
+      await mkdir(join(root, spec.dir), { recursive: true });
+      const r = await run(bin.cmd, bin.args(spec.dir || '.', spec.loadRestrictions === 'none'), root);
+      if (r.code !== 0) {
+        const msg = r.stderr.trim().split('\n').slice(-3).join(' | ') || `exited with ${r.code}`;
+        return { problem: { file, field: '', message: `${bin.cmd} failed: ${msg.replaceAll(root + '/', '')}`, code: 'invalid' } };
+      }
+      let docs: unknown[];
+      try {
+        docs = loadYamlDocuments(r.stdout).documents;
+      } catch (e) {
+        return { problem: { file, field: '', message: `${bin.cmd} printed output that is not YAML: ${(e as Error).message}`, code: 'invalid' } };
+      }
+      return { objects: docs.filter((d): d is Record<string, unknown> => d !== null && typeof d === 'object' && !Array.isArray(d)) };
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  }
+}
+
+function applyTargetNamespace(objects: Record<string, unknown>[], namespace: string): void {
+  for (const obj of objects) {
+    const apiVersion = typeof obj.apiVersion === 'string' ? obj.apiVersion : '';
+    const group = apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '';
+    if (typeof obj.kind !== 'string' || isBuiltinClusterScoped(group, obj.kind)) continue;
+    const md = obj.metadata;
+    if (md && typeof md === 'object' && !Array.isArray(md)) (md as Record<string, unknown>).namespace = namespace;
+  }
+}
