@@ -21,6 +21,8 @@ import { sensitiveRulesFrom } from './config/sensitive';
 import { MetricsService } from './ops/metrics.service';
 import { RateLimiter } from './ops/rate-limit';
 import { applyCors, applySecurityHeaders } from './ops/hardening';
+import { Authenticator } from './auth/auth.guard';
+import { TokensService } from './auth/tokens.service';
 
 /** Pages the web app shows (each backed by an API in this build). */
 export const DEFAULT_FEATURES = ['timeline', 'drift', 'alerts', 'reports'];
@@ -52,6 +54,8 @@ export interface RunningServer {
   db: OpenDatabase;
   /** The demo's repository and simulated cluster, when serving the demo. */
   demo: DemoHandle | null;
+  /** The demo's admin token (a new one at each start; the previous one is revoked), for its sign-in link. */
+  demoToken: string | null;
   close(): Promise<void>;
 }
 
@@ -103,6 +107,8 @@ export async function createApp(ctx: AppContext, opts: { webDist?: string | null
   app.use(app.get(RateLimiter).middleware);
   app.useBodyParser('json', { limit: '1mb' });
   app.disable('x-powered-by');
+  // The OpenAPI document and its UI are plain Express routes: the global guard does not see them.
+  app.use(['/api/docs', '/api/docs-json'], app.get(Authenticator).middleware);
   const doc = buildOpenApi(app);
   SwaggerModule.setup('api/docs', app, doc, { jsonDocumentUrl: 'api/docs-json' });
   const webDist = opts.webDist === undefined ? findWebDist() : opts.webDist;
@@ -159,6 +165,7 @@ export async function serve(opts: ServeOptions = {}): Promise<RunningServer> {
     const actualPort = typeof address === 'object' && address ? address.port : port;
     const url = `http://127.0.0.1:${actualPort}`;
     logger.info({ url, mode: runtime.mode, database: db.kind, config: loaded.source ?? '(none)' }, 'Driftline is serving');
+    const demoToken = demo ? await issueDemoToken(app.get(TokensService)) : null;
     let closed = false;
     return {
       app,
@@ -166,6 +173,7 @@ export async function serve(opts: ServeOptions = {}): Promise<RunningServer> {
       port: actualPort,
       db,
       demo,
+      demoToken,
       async close() {
         if (closed) return;
         closed = true;
@@ -179,6 +187,12 @@ export async function serve(opts: ServeOptions = {}): Promise<RunningServer> {
     await demo?.stop();
     throw e;
   }
+}
+
+/** The demo is signed into with a link; each start makes a fresh admin token named "demo" and revokes the last one. */
+async function issueDemoToken(tokens: TokensService): Promise<string> {
+  await tokens.revoke('demo').catch(() => undefined);
+  return (await tokens.create({ name: 'demo', role: 'admin', createdBy: 'demo' })).token;
 }
 
 /**

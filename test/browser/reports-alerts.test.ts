@@ -36,7 +36,7 @@ describe.skipIf(!!unavailable)('reports and alerts pages in Chromium', () => {
   });
 
   it('(a) generates a CSV report for prod over the last 30 days, downloads it and lists it', async () => {
-    const b = await launch();
+    const b = await launch({ signIn: { url: app.url, token: app.token } });
     try {
       const { page } = b;
       const errors = collectErrors(page);
@@ -78,7 +78,7 @@ describe.skipIf(!!unavailable)('reports and alerts pages in Chromium', () => {
       expect(text).not.toMatch(/staging|dev/);
       expect(text).toMatch(/CSV/);
       expect(text).toMatch(/Done/);
-      expect(text).toMatch(/anonymous/);
+      expect(text).toMatch(/test-admin-\w+ \(admin\)/);
       expect(text).toMatch(/sha256 [0-9a-f]{12}/);
       const list = (await (await app.get('/api/v1/reports')).json()) as { items: { id: string; status: string }[] };
       expect(list.items.find((r) => r.id === id)?.status).toBe('done');
@@ -91,7 +91,7 @@ describe.skipIf(!!unavailable)('reports and alerts pages in Chromium', () => {
   });
 
   it('(b) shows the alerts headings and empty states when no channels are configured', async () => {
-    const b = await launch();
+    const b = await launch({ signIn: { url: app.url, token: app.token } });
     try {
       const { page } = b;
       const errors = collectErrors(page);
@@ -134,7 +134,7 @@ describe.skipIf(!!unavailable)('reports and alerts pages in Chromium', () => {
         alerts: [{ name: 'prod-drift', environments: ['prod'], schedule: '*/15 * * * *', timezone: 'Europe/Berlin', grace: '10m', reminder: '24h', channels: ['sre'], maxAttempts: 2 }],
       },
     });
-    const b = await launch({ width: 390, height: 844 });
+    const b = await launch({ width: 390, height: 844, signIn: { url: app.url, token: app.token } });
     try {
       const { page } = b;
       const errors = collectErrors(page);
@@ -161,7 +161,7 @@ describe.skipIf(!!unavailable)('reports and alerts pages in Chromium', () => {
   });
 
   it('works at 390 px: reports and alerts without horizontal scrolling', async () => {
-    const b = await launch({ width: 390, height: 844 });
+    const b = await launch({ width: 390, height: 844, signIn: { url: app.url, token: app.token } });
     try {
       const { page } = b;
       await page.goto(`${app.url}/reports`);

@@ -22,7 +22,7 @@ describe.skipIf(!!unavailable)('the web shell in Chromium', () => {
   });
 
   it('shows the Driftline title, the navigation and the configured environments', async () => {
-    const b = await launch();
+    const b = await launch({ signIn: { url: app.url, token: app.token } });
     try {
       await b.page.goto(app.url + '/');
       await b.page.waitForURL(/\/environments$/);
@@ -42,7 +42,7 @@ describe.skipIf(!!unavailable)('the web shell in Chromium', () => {
   });
 
   it('works on a 390 px phone screen', async () => {
-    const b = await launch({ width: 390, height: 844 });
+    const b = await launch({ width: 390, height: 844, signIn: { url: app.url, token: app.token } });
     try {
       await b.page.goto(app.url + '/environments');
       await b.page.getByRole('heading', { name: 'prod' }).waitFor();

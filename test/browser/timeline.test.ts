@@ -53,7 +53,7 @@ describe.skipIf(!!unavailable)('timeline journeys in Chromium', () => {
   });
 
   it('(1) finds the kubectl edit hotfix in the 10 minutes around it and reads its diff', async () => {
-    const b = await launch();
+    const b = await launch({ signIn: { url: app.url, token: app.demoToken } });
     try {
       const { page } = b;
       await page.goto(`${app.url}/environments/prod/timeline?preset=7d`);
@@ -91,7 +91,7 @@ describe.skipIf(!!unavailable)('timeline journeys in Chromium', () => {
   });
 
   it('(2) opens a drifted object from the overview and sees since when it drifted and what began it', async () => {
-    const b = await launch();
+    const b = await launch({ signIn: { url: app.url, token: app.demoToken } });
     try {
       const { page } = b;
       await page.goto(`${app.url}/environments`);
@@ -122,7 +122,7 @@ describe.skipIf(!!unavailable)('timeline journeys in Chromium', () => {
   });
 
   it('(3) compares prod at two times and sees what was created, changed and deleted', async () => {
-    const b = await launch();
+    const b = await launch({ signIn: { url: app.url, token: app.demoToken } });
     try {
       const { page } = b;
       await page.goto(`${app.url}/environments/prod/compare`);
@@ -155,7 +155,7 @@ describe.skipIf(!!unavailable)('timeline journeys in Chromium', () => {
   });
 
   it('(4) opens a commit and sees the objects it changed in each environment', async () => {
-    const b = await launch();
+    const b = await launch({ signIn: { url: app.url, token: app.demoToken } });
     try {
       const { page } = b;
       // The bootstrap commit, 30 days ago: open it from dev's timeline, Git lane only.
@@ -180,8 +180,8 @@ describe.skipIf(!!unavailable)('timeline journeys in Chromium', () => {
   });
 
   it('(5) opens the same view from a pasted timeline link', async () => {
-    const a = await launch();
-    const b = await launch();
+    const a = await launch({ signIn: { url: app.url, token: app.demoToken } });
+    const b = await launch({ signIn: { url: app.url, token: app.demoToken } });
     try {
       await a.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: app.url });
       await a.page.goto(`${app.url}/environments/prod/timeline?preset=7d`);
@@ -219,7 +219,7 @@ describe.skipIf(!!unavailable)('timeline journeys in Chromium', () => {
   });
 
   it('(6) shows a change made in the cluster on the open timeline without a reload', async () => {
-    const b = await launch();
+    const b = await launch({ signIn: { url: app.url, token: app.demoToken } });
     try {
       const { page } = b;
       await page.goto(`${app.url}/environments/prod/timeline?preset=15m`);
@@ -246,7 +246,7 @@ describe.skipIf(!!unavailable)('timeline journeys in Chromium', () => {
   });
 
   it('works at 390 px: overview, timeline and drift without horizontal scrolling', async () => {
-    const b = await launch({ width: 390, height: 844 });
+    const b = await launch({ width: 390, height: 844, signIn: { url: app.url, token: app.demoToken } });
     try {
       const { page } = b;
       const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);

@@ -77,7 +77,7 @@ describe('timeline API', () => {
 
   it('streams new events as server-sent events', async () => {
     const ac = new AbortController();
-    const res = await fetch(app.url + '/api/v1/environments/prod/timeline/stream', { signal: ac.signal });
+    const res = await app.get('/api/v1/environments/prod/timeline/stream', { signal: ac.signal });
     expect(res.headers.get('content-type')).toContain('text/event-stream');
     const reader = res.body!.getReader();
     let text = '';

@@ -35,7 +35,7 @@ describe('reports API', () => {
     const res = await post({ environments: ['prod'], ...WINDOW, format: 'csv' });
     expect(res.status).toBe(202);
     const job = await res.json();
-    expect(job).toMatchObject({ status: 'queued', format: 'csv', environments: ['prod'], progress: 0, createdBy: expect.stringMatching(/^anonymous \(/), downloadUrl: null });
+    expect(job).toMatchObject({ status: 'queued', format: 'csv', environments: ['prod'], progress: 0, createdBy: expect.stringMatching(/^test-admin-\w+ \(admin\)$/), downloadUrl: null });
     id = job.id;
     await reports.tick();
     const done = await (await app.get(`/api/v1/reports/${id}`)).json();
@@ -62,7 +62,7 @@ describe('reports API', () => {
       [second.id, 'done', 'pdf'],
       [id, 'done', 'csv'],
     ]);
-    expect(list.items[0]).toMatchObject({ kinds: ['Deployment'], createdBy: expect.stringMatching(/^anonymous/), createdAt: expect.any(String), finishedAt: expect.any(String) });
+    expect(list.items[0]).toMatchObject({ kinds: ['Deployment'], createdBy: expect.stringMatching(/^test-admin-\w+ \(admin\)$/), createdAt: expect.any(String), finishedAt: expect.any(String) });
     const pdf = await app.get(`/api/v1/reports/${second.id}/download`);
     expect(pdf.headers.get('content-type')).toBe('application/pdf');
     expect(Buffer.from(await pdf.arrayBuffer()).subarray(0, 5).toString()).toBe('%PDF-');

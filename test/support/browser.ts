@@ -13,7 +13,13 @@ export function browserUnavailable(): string | null {
 
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-export async function launch(opts: { width?: number; height?: number; timezoneId?: string } = {}): Promise<{ context: BrowserContext; page: Page; close(): Promise<void> }> {
+/**
+ * A browser. With `signIn`, it is signed in the way a person is: the token is
+ * exchanged at POST /api/v1/auth/session for the HttpOnly session cookie.
+ */
+export async function launch(
+  opts: { width?: number; height?: number; timezoneId?: string; signIn?: { url: string; token: string | null } } = {},
+): Promise<{ context: BrowserContext; page: Page; close(): Promise<void> }> {
   const context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'driftline-chromium-')), {
     executablePath: CHROMIUM,
     headless: true,
@@ -21,6 +27,7 @@ export async function launch(opts: { width?: number; height?: number; timezoneId
     viewport: { width: opts.width ?? 1280, height: opts.height ?? 800 },
     timezoneId: opts.timezoneId ?? 'Europe/Berlin',
   });
+  if (opts.signIn) await signIn(context, opts.signIn.url, opts.signIn.token);
   const page = context.pages()[0] ?? (await context.newPage());
   return { context, page, close: () => context.close() };
 }
@@ -30,4 +37,15 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   const path = join(SCREENSHOTS, `${name}.png`);
   await page.screenshot({ path, fullPage: true });
   return path;
+}
+
+/** Put a session cookie for `token` into the browser, as the sign-in page would. */
+export async function signIn(context: BrowserContext, url: string, token: string | null): Promise<void> {
+  if (!token) throw new Error('signIn: no token (startTestServer makes one; the demo has demoToken)');
+  const res = await fetch(url + '/api/v1/auth/session', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
+  if (res.status !== 204) throw new Error(`sign-in failed: ${res.status} ${await res.text()}`);
+  const cookie = res.headers.getSetCookie().find((c) => c.startsWith('driftline_session='));
+  if (!cookie) throw new Error('sign-in set no driftline_session cookie');
+  const value = cookie.slice('driftline_session='.length).split(';')[0]!;
+  await context.addCookies([{ name: 'driftline_session', value, url, httpOnly: true, sameSite: 'Strict' }]);
 }

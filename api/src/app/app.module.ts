@@ -13,6 +13,8 @@ import { TimelineModule } from '../timeline/timeline.module';
 import { AlertsModule } from '../alerts/alerts.module';
 import { ReportsModule } from '../reports/reports.module';
 import { OpsModule } from '../ops/ops.module';
+import { AuthModule } from '../auth/auth.module';
+import { ActionsModule } from '../ops/actions.module';
 import type { RuntimeInfo } from '../runtime-info';
 
 export interface AppContext {
@@ -56,12 +58,18 @@ export class AppModule {
               return id;
             },
             autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
+            // Who asked (a name and role, never a credential), on each request's log line.
+            customProps: (req) => {
+              const p = (req as { principal?: { name: string; role: string } }).principal;
+              return p ? { principal: `${p.name} (${p.role})` } : {};
+            },
             serializers: {
               req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
               res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
             },
           },
         }),
+        AuthModule,
         HealthModule,
         GitModule,
         DriftModule,
@@ -70,6 +78,7 @@ export class AppModule {
         AlertsModule,
         ReportsModule,
         OpsModule,
+        ActionsModule,
         ...((ctx.features ?? []) as DynamicModule[]),
       ],
       controllers: [SystemController],

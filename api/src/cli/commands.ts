@@ -7,6 +7,7 @@ import { registerDriftCommands } from '../drift/drift.cli';
 import { registerAlertCommands } from '../alerts/alerts.cli';
 import { registerClusterCommands } from '../cluster/cluster.cli';
 import { registerReportCommands } from '../reports/reports.cli';
+import { registerTokenCommands } from '../auth/tokens.cli';
 
 export interface CliContext {
   env: ConfigEnv;
@@ -28,6 +29,7 @@ export function registerCommands(program: Command, ctx: CliContext, withConfig: 
   registerAlertCommands(program, ctx, withConfig);
   registerClusterCommands(program, ctx, withConfig);
   registerReportCommands(program, ctx, withConfig);
+  registerTokenCommands(program, ctx, withConfig);
   withConfig(program.command('index'))
     .description('index the Git history of the configured repositories (incremental; safe to kill and rerun)')
     .option('-r, --repository <name>', 'only this repository')

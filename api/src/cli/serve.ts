@@ -6,7 +6,8 @@ export async function runServe(o: { config?: string; port?: number; host?: strin
   const server = await serve({ configPath: o.config, port: o.port, host: o.host, env, demo: o.demo, simPort: o.simPort });
   if (server.demo) {
     process.stderr.write(
-      `\nDriftline demo: open http://localhost:${server.port}/\n` +
+      `\nDriftline demo: open http://localhost:${server.port}/#token=${server.demoToken}\n` +
+        `  (that link signs you in as the demo's admin; the token works until the next start)\n` +
         `  repository:         ${server.demo.loaded.config.repositories[0]!.path}\n` +
         `  simulated cluster:  ${server.demo.sim.url} (kubeconfig: ${server.demo.loaded.config.clusters[0]!.kubeconfig})\n` +
         `  try: kubectl --kubeconfig ${server.demo.loaded.config.clusters[0]!.kubeconfig} -n shop-prod scale deployment/web --replicas=9\n\n`,

@@ -123,6 +123,30 @@ export const sensitiveSchema = z.strictObject({
   annotations: z.array(z.string()).default([]),
 });
 
+/** Who may sign in, and how (tokens always work; OIDC is optional). */
+export const authSchema = z.strictObject({
+  /** How long a browser session lasts after sign-in (default 12h; never longer than the token it came from). */
+  sessionTtl: duration.default(12 * 3_600_000),
+  oidc: z
+    .strictObject({
+      issuer: z.url({ error: 'expected the issuer URL, e.g. https://login.example.com/realms/infra' }),
+      clientId: z.string().min(1),
+      clientSecret: secretRef.optional(),
+      /** Where the issuer sends the browser back (default: server.baseUrl or the request's own origin + /api/v1/auth/oidc/callback). */
+      redirectUrl: z.url().optional(),
+      scopes: z.array(z.string().min(1)).default(['openid', 'profile', 'email']),
+      /** The ID-token / userinfo claim holding groups or roles (a string or a list of strings). */
+      roleClaim: z.string().min(1).default('groups'),
+      /** Claim values granting each role; the highest matching role wins. A user matching none is refused. */
+      roles: z
+        .strictObject({ admin: z.array(z.string()).default([]), auditor: z.array(z.string()).default([]), viewer: z.array(z.string()).default([]) })
+        .default({ admin: [], auditor: [], viewer: [] }),
+      /** The claim shown as the signed-in name (default: email, then preferred_username, then sub). */
+      nameClaim: z.string().min(1).optional(),
+    })
+    .optional(),
+});
+
 export const configSchema = z
   .strictObject({
     database: z.strictObject({ url: secretRef.optional() }).default({}),
@@ -144,6 +168,7 @@ export const configSchema = z
     channels: z.array(channelSchema).default([]),
     alerts: z.array(alertSchema).default([]),
     sensitive: sensitiveSchema.optional(),
+    auth: authSchema.default({ sessionTtl: 12 * 3_600_000 }),
     retention: z
       .strictObject({ liveRevisions: duration.optional(), events: duration.optional() })
       .default({}),

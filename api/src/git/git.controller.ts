@@ -6,6 +6,7 @@ import { ZodPipe, isoTime, pageLimit, cursor, shortText } from '../common/zod';
 import { GitQueryService } from './git-query.service';
 import { GitWebhookService } from './git-webhook.service';
 import { BlobProblemDto, CommitDetailDto, CommitPageDto, DesiredStateDto, IndexAcceptedDto, RepositoryStatusDto } from './git.dto';
+import { Public } from '../auth/roles';
 
 const commitsQuery = z.strictObject({
   environment: shortText.optional(),
@@ -74,6 +75,7 @@ export class GitController {
     return this.query.desired(env, q);
   }
 
+  @Public() // verifies the sender's HMAC signature or token itself
   @Post('hooks/git/:repository')
   @HttpCode(202)
   @ApiOperation({ summary: 'Push webhook (GitHub: X-Hub-Signature-256; GitLab: X-Gitlab-Token): fetches and indexes the repository at once' })

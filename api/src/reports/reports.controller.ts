@@ -6,6 +6,8 @@ import { z } from 'zod';
 import { ZodPipe, isoTime, shortText } from '../common/zod';
 import { ReportsService } from './reports.service';
 import { CreateReportDto, ReportDto, ReportListDto } from './reports.dto';
+import { MinRole } from '../auth/roles';
+import type { AuthedRequest } from '../auth/principal';
 
 const list = z.array(shortText).max(100).optional();
 const createBody = z.strictObject({
@@ -21,12 +23,14 @@ const listQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(500
 const idParam = z.uuid({ error: 'expected a report id (a UUID)' });
 
 /** Who asked: the authenticated principal once auth sets one, otherwise the client address. */
+/** Who asked, as the report records it: the signed-in name and role (the guard guarantees one). */
 function requester(req: Request): string {
-  const user = (req as Request & { user?: { name?: string } }).user?.name;
-  return user ?? `anonymous (${req.ip ?? 'unknown address'})`;
+  const p = (req as AuthedRequest).principal;
+  return p ? `${p.name} (${p.role})` : `unknown (${req.ip ?? 'unknown address'})`;
 }
 
 @ApiTags('reports')
+@MinRole('auditor')
 @Controller('api/v1/reports')
 export class ReportsController {
   constructor(private readonly reports: ReportsService) {}
