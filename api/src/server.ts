@@ -107,6 +107,7 @@ export async function createApp(ctx: AppContext, opts: { webDist?: string | null
   app.use(app.get(RateLimiter).middleware);
   app.useBodyParser('json', { limit: '1mb' });
   app.disable('x-powered-by');
+  if (ctx.runtime.config.server.trustProxy !== undefined) app.set('trust proxy', ctx.runtime.config.server.trustProxy);
   // The OpenAPI document and its UI are plain Express routes: the global guard does not see them.
   app.use(['/api/docs', '/api/docs-json'], app.get(Authenticator).middleware);
   const doc = buildOpenApi(app);

@@ -6,12 +6,15 @@ describe('HTTP hardening: security headers, CORS, rate limit', () => {
   let db: TestDatabase;
   let app: TestServer;
   let limited: TestServer;
+  let perToken: TestServer;
   beforeAll(async () => {
     db = await freshDatabase({ connect: false });
     app = await startTestServer({ databaseUrl: db.url, config: { server: { cors: { origins: ['https://portal.example.com/'] } } } });
     limited = await startTestServer({ databaseUrl: db.url, dataDir: app.dataDir, config: { server: { rateLimit: { perMinute: 3 } } } });
+    perToken = await startTestServer({ databaseUrl: db.url, dataDir: app.dataDir, config: { server: { rateLimit: { perMinute: 100, perTokenPerMinute: 2 } } } });
   });
   afterAll(async () => {
+    await perToken?.close();
     await limited?.close();
     await app?.close();
     await db?.drop();
@@ -81,5 +84,18 @@ describe('HTTP hardening: security headers, CORS, rate limit', () => {
     for (const p of ['/healthz', '/readyz', '/metrics']) expect((await limited.get(p)).status, p).toBe(200);
     // The other app (default limit) is unaffected.
     expect((await app.get('/api/v1/info')).status).toBe(200);
+  });
+
+  it('limits each token on its own: one busy token gets 429 while another from the same address goes on', async () => {
+    const busy = await perToken.tokenFor('viewer');
+    const other = await perToken.tokenFor('viewer');
+    const as = (t: string) => perToken.get('/api/v1/info', { headers: { authorization: `Bearer ${t}` } });
+    expect((await as(busy)).status).toBe(200);
+    expect((await as(busy)).status).toBe(200);
+    const r = await as(busy);
+    expect(r.status).toBe(429);
+    expect(Number(r.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect((await r.json()).detail).toMatch(/with this token \(limit 2\)/);
+    expect((await as(other)).status).toBe(200);
   });
 });

@@ -158,8 +158,16 @@ export const configSchema = z
         baseUrl: z.url({ error: 'expected an absolute URL like https://driftline.example.com' }).optional(),
         /** Browser origins allowed to call the API cross-origin; none (the default) sends no CORS headers. */
         cors: z.strictObject({ origins: z.array(z.url({ error: 'expected an origin like https://portal.example.com' })).default([]) }).optional(),
-        /** Requests per client IP per minute (default 1200; 0 turns the limit off). /healthz, /readyz and /metrics are exempt. */
-        rateLimit: z.strictObject({ perMinute: z.number().int().min(0) }).optional(),
+        /**
+         * Requests per client IP per minute (default 1200) and per token or session per minute (default: the same);
+         * 0 turns a limit off. /healthz, /readyz and /metrics are exempt.
+         */
+        rateLimit: z.strictObject({ perMinute: z.number().int().min(0), perTokenPerMinute: z.number().int().min(0).optional() }).optional(),
+        /**
+         * Behind a reverse proxy or ingress: which hops to trust for the client address (Express "trust proxy":
+         * true, a hop count, or addresses/CIDRs). Without it every client is the proxy's address to the rate limiter.
+         */
+        trustProxy: z.union([z.boolean(), z.number().int().min(0), z.string().min(1), z.array(z.string().min(1))]).optional(),
       })
       .default({ port: 8080, host: '0.0.0.0' }),
     repositories: z.array(repositorySchema).default([]),
