@@ -54,6 +54,9 @@ const ROUTES: Route[] = [
   { method: 'POST', template: '/api/v1/auth/session', need: 'public', ok: 204, call: async () => ({ path: '/api/v1/auth/session', body: { token: await app.tokenFor('viewer') } }) },
   { method: 'DELETE', template: '/api/v1/auth/session', need: 'viewer', ok: 204, call: () => ({ path: '/api/v1/auth/session' }) },
   { method: 'GET', template: '/api/v1/auth/me', need: 'viewer', ok: 200, call: () => ({ path: '/api/v1/auth/me' }) },
+  // Browser navigations of the OIDC sign-in; this server has no auth.oidc, so they answer 404 to everyone (test/e2e/auth-oidc.test.ts covers them).
+  { method: 'GET', template: '/api/v1/auth/oidc/login', need: 'public', ok: 404, call: () => ({ path: '/api/v1/auth/oidc/login?returnTo=/drift' }) },
+  { method: 'GET', template: '/api/v1/auth/oidc/callback', need: 'public', ok: 404, call: () => ({ path: '/api/v1/auth/oidc/callback?code=x&state=y' }) },
   { method: 'GET', template: '/api/v1/tokens', need: 'admin', ok: 200, call: () => ({ path: '/api/v1/tokens' }) },
   { method: 'POST', template: '/api/v1/tokens', need: 'admin', ok: 201, call: () => ({ path: '/api/v1/tokens', body: { name: `made-${++n}`, role: 'viewer', expires: '1d' } }) },
   {
