@@ -1,8 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Request, Response } from 'express';
-import { CONFIG } from '../config/config.tokens';
+import { CONFIG, RUNTIME } from '../config/config.tokens';
+import type { RuntimeInfo } from '../runtime-info';
 import type { DriftlineConfig } from '../config/schema';
 import { Principal, Role, SESSION_COOKIE } from './principal';
 import { TokensService, TOKEN_STATUS_TTL_MS } from './tokens.service';
@@ -23,15 +24,27 @@ type Row = { id: string; kind: 'token' | 'oidc'; token_id: string | null; subjec
  * token it came from is revoked. Only the cookie's sha256 is stored.
  */
 @Injectable()
-export class SessionsService {
+export class SessionsService implements OnModuleInit, OnModuleDestroy {
   private readonly cache = new Map<string, Cached>();
+  private pruner: NodeJS.Timeout | null = null;
   now: () => number = Date.now;
 
   constructor(
     @Inject(DataSource) private readonly ds: DataSource,
     @Inject(CONFIG) private readonly config: DriftlineConfig,
+    @Inject(RUNTIME) private readonly runtime: RuntimeInfo,
     private readonly tokens: TokensService,
   ) {}
+
+  onModuleInit(): void {
+    if (!this.runtime.workers) return;
+    this.pruner = setInterval(() => void this.prune().catch(() => undefined), 3_600_000);
+    this.pruner.unref();
+  }
+
+  onModuleDestroy(): void {
+    if (this.pruner) clearInterval(this.pruner);
+  }
 
   /** Store a session for `principal` and set its cookie on the response. */
   async issue(res: Response, req: Request, principal: Omit<Principal, 'via' | 'sessionId' | 'expiresAt'> & { expiresAt?: Date | null }): Promise<{ expiresAt: Date }> {
