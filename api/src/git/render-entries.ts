@@ -124,8 +124,11 @@ function findBinary(): Promise<{ cmd: string; args: (dir: string, none: boolean)
 export class EntryRenderer {
   private readonly parseCache = createKustomizeCache();
   private readonly outputs = new LruMap<string, EntryOutput>(4096);
-  /** Rendered object (JSON + default namespace) → desired object: unchanged outputs are not normalized and hashed again. */
-  private readonly objectCache = new LruMap<string, RenderedObject | null>(50_000);
+  /**
+   * The previous render's raw objects per entry scope, with what they became: an object equal to
+   * its previous self is not serialized, normalized and hashed again.
+   */
+  private readonly lastRaw = new Map<string, Map<string, { obj: Record<string, unknown>; desired: RenderedObject }>>();
   /** Renders done (not answered from the cache), for summaries and benchmarks. */
   renders = 0;
   cacheHits = 0;
@@ -140,8 +143,10 @@ export class EntryRenderer {
   async render(spec: EntrySpec, defaultNamespace: string, previousClosure: readonly string[] | null, docs: Map<string, string>): Promise<EntryOutput> {
     const { tree, blobs } = this.o;
     const scope = `${specKey(spec)}\0${defaultNamespace}`;
+    let previousKey: string | null = null;
     if (previousClosure) {
-      const hit = this.outputs.get(closureKey(scope, previousClosure, tree));
+      previousKey = closureKey(scope, previousClosure, tree);
+      const hit = this.outputs.get(previousKey);
       if (hit) {
         this.cacheHits++;
         return hit;
@@ -177,41 +182,45 @@ export class EntryRenderer {
     if (spec.targetNamespace) applyTargetNamespace(objects, spec.targetNamespace);
     const out: EntryOutput = { closure: result.files, problems, objects: [], refs: [] };
     if (!problems.length) {
-      out.objects = this.toDesired(objects, defaultNamespace, spec, problems, docs);
+      out.objects = this.toDesired(objects, scope, defaultNamespace, spec, problems, docs);
       for (const ep of findKustomizeEntryPoints(objects)) out.refs.push(specFromEntryPoint(ep, spec.dir, spec.renderer));
       if (problems.length) out.objects = [];
     }
-    this.outputs.set(closureKey(scope, result.files, tree), out);
+    const sameClosure = previousClosure !== null && previousClosure.length === result.files.length && previousClosure.every((p, i) => p === result.files[i]);
+    this.outputs.set(sameClosure && previousKey !== null ? previousKey : closureKey(scope, result.files, tree), out);
     return out;
   }
 
-  private toDesired(objects: Record<string, unknown>[], defaultNamespace: string, spec: EntrySpec, problems: KustomizeProblem[], docs: Map<string, string>): RenderedObject[] {
+  private toDesired(objects: Record<string, unknown>[], scope: string, defaultNamespace: string, spec: EntrySpec, problems: KustomizeProblem[], docs: Map<string, string>): RenderedObject[] {
     const out: RenderedObject[] = [];
     const seen = new Set<string>();
+    const before = this.lastRaw.get(scope);
+    const now = new Map<string, { obj: Record<string, unknown>; desired: RenderedObject }>();
     for (const obj of objects) {
-      const json = JSON.stringify(obj);
-      const cacheKey = `${defaultNamespace}\0${json}`;
-      let d = this.objectCache.get(cacheKey);
-      if (d === undefined) {
-        d = null;
-        const parsed = parseManifestFile('rendered.json', Buffer.from(json), { maxBytes: this.o.maxFileBytes, defaultNamespace });
+      const rawKey = rawIdentity(obj);
+      const prev = before?.get(rawKey);
+      let d: RenderedObject | null = prev && deepEqual(prev.obj, obj) ? prev.desired : null;
+      if (!d) {
+        const parsed = parseManifestFile('rendered.json', Buffer.from(JSON.stringify(obj)), { maxBytes: this.o.maxFileBytes, defaultNamespace });
         const first = parsed.objects.find((x) => !x.isKustomizeConfig);
-        if (first) {
-          const body = redactObject(first.body, { key: this.o.installKey, sensitive: this.o.sensitive });
-          const canonical = canonicalJson(body);
-          const hash = sha256Hex(canonical);
-          docs.set(hash, canonical);
-          d = { key: identityKey(first.identity), identity: first.identity, hash };
+        if (!first) {
+          problems.push({ file: spec.dir, field: '', message: `a rendered object could not be indexed: ${parsed.reason ?? 'not a Kubernetes object'}`, code: 'invalid' });
+          continue;
         }
-        // Only cache successes: a failure is reported below every time it happens.
-        if (d) this.objectCache.set(cacheKey, d);
-        else problems.push({ file: spec.dir, field: '', message: `a rendered object could not be indexed: ${parsed.reason ?? 'not a Kubernetes object'}`, code: 'invalid' });
+        const body = redactObject(first.body, { key: this.o.installKey, sensitive: this.o.sensitive });
+        const canonical = canonicalJson(body);
+        const hash = sha256Hex(canonical);
+        // Documents already stored by an earlier batch are skipped by the insert (ON CONFLICT DO NOTHING).
+        docs.set(hash, canonical);
+        d = { key: identityKey(first.identity), identity: first.identity, hash };
       }
-      if (d && !seen.has(d.key)) {
+      now.set(rawKey, { obj, desired: d });
+      if (!seen.has(d.key)) {
         seen.add(d.key);
         out.push(d);
       }
     }
+    this.lastRaw.set(scope, now);
     return out;
   }
 
@@ -248,6 +257,29 @@ export class EntryRenderer {
       await rm(root, { recursive: true, force: true });
     }
   }
+}
+
+function rawIdentity(obj: Record<string, unknown>): string {
+  const md = obj.metadata && typeof obj.metadata === 'object' ? (obj.metadata as Record<string, unknown>) : {};
+  return `${String(obj.apiVersion)}|${String(obj.kind)}|${String(md.namespace ?? '')}|${String(md.name ?? '')}`;
+}
+
+/** Structural equality of JSON-like values (YAML output: no cycles, no special objects). */
+export function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!deepEqual(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) {
+    if (!Object.prototype.hasOwnProperty.call(b, k) || !deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+  }
+  return true;
 }
 
 function applyTargetNamespace(objects: Record<string, unknown>[], namespace: string): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { closureKey, closureTouched, closureTouchedBy, createMemoryFs, renderKustomization, type TreeProbe } from '../../../api/src/core/kustomize';
+import { closureKey, closureTouched, closureTouchedBy, createKustomizeCache, createMemoryFs, renderKustomization, type TreeProbe } from '../../../api/src/core/kustomize';
 import { RepoTree } from '../../../api/src/git/reader/repo-tree';
 
 /** A probe over path → blob id, with directories derived from the paths. */
@@ -98,5 +98,49 @@ describe('RepoTree', () => {
     expect(tree.list('')).toEqual(['other']);
     expect(tree.blob('other/b.yaml')).toBe('b2');
     expect(tree.blob('base/sub/b.yaml')).toBeNull();
+  });
+});
+
+describe('renderKustomization with a shared cache across commits', () => {
+  it('gives exactly what an uncached render gives while bases, apps and overlays change', () => {
+    const app = (n: string, tag: string, level: string): Record<string, string> => ({
+      [`base/${n}/kustomization.yaml`]: `resources: [deploy.yaml]\nconfigMapGenerator:\n  - name: ${n}-config\n    literals: [LEVEL=${level}]\n`,
+      [`base/${n}/deploy.yaml`]: `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: ${n}}\nspec:\n  template:\n    spec:\n      containers:\n        - name: ${n}\n          image: example.com/${n}:${tag}\n          envFrom: [{configMapRef: {name: ${n}-config}}]\n`,
+    });
+    const overlay = (env: string, replicas: number) => ({
+      [`overlays/${env}/kustomization.yaml`]: `resources: [../../base]\nnamespace: ${env}\nreplicas: [{name: a, count: ${replicas}}]\n`,
+    });
+    let files: Record<string, string> = {
+      'base/kustomization.yaml': 'resources: [a, b]\n',
+      ...app('a', '1', 'info'),
+      ...app('b', '1', 'info'),
+      ...overlay('dev', 1),
+      ...overlay('prod', 3),
+    };
+    const steps: Array<Record<string, string | null>> = [
+      {},
+      app('a', '2', 'info'),
+      overlay('prod', 5),
+      app('b', '1', 'debug'),
+      { 'base/kustomization.yaml': 'resources: [a]\n' },
+      { 'base/kustomization.yaml': 'resources: [a, b, c]\n' },
+      app('c', '1', 'warn'),
+      { 'base/b/kustomization.yaml': null, 'base/b/Kustomization': 'resources: [deploy.yaml]\n' },
+    ];
+    const cache = createKustomizeCache();
+    for (const step of steps) {
+      const next: Record<string, string> = { ...files };
+      for (const [p, c] of Object.entries(step)) {
+        if (c === null) delete next[p];
+        else next[p] = c;
+      }
+      files = next;
+      // Buffers are fresh per step: reuse must hold on content, not on object identity.
+      for (const env of ['dev', 'prod']) {
+        const cached = renderKustomization(`overlays/${env}`, createMemoryFs(files), { cache });
+        const fresh = renderKustomization(`overlays/${env}`, createMemoryFs(files));
+        expect(cached).toEqual(fresh);
+      }
+    }
   });
 });

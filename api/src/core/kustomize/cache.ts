@@ -16,8 +16,27 @@ export interface KustomizeCache {
 
 type Entry = { docs: unknown[] } | { error: string };
 
+/**
+ * What building one directory resource produced, and everything it looked at
+ * (renderer-private; see Renderer.dirResource): reused by a later render when
+ * every recorded read still gives the same answer.
+ */
+export interface SubBuild {
+  reads: Array<[string, Buffer | null]>;
+  dirs: Array<[string, boolean]>;
+  lists: Array<[string, string[] | null]>;
+  files: string[];
+  /** Directories accumulated inside (a render whose stack holds one of them must not reuse this). */
+  visited: string[];
+  problems: Array<{ file: string; field: string; message: string; code: string }>;
+  /** Pristine result (never handed out: callers get copies), or why there is none. */
+  result: unknown[] | null | 'missing' | 'component';
+}
+
 export class ParseCache implements KustomizeCache {
   private readonly entries = new Map<string, Entry>();
+  /** Directory resources built by earlier renders, by directory and what names it (one version each). */
+  readonly subs = new Map<string, SubBuild>();
   constructor(private readonly maxEntries: number) {}
 
   get size(): number {
@@ -26,6 +45,7 @@ export class ParseCache implements KustomizeCache {
 
   clear(): void {
     this.entries.clear();
+    this.subs.clear();
   }
 
   lookup(key: string): Entry | undefined {

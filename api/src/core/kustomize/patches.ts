@@ -117,10 +117,13 @@ export function applySmpByIdentity(list: Res[], patch: Obj, field: string, ctx: 
     return;
   }
   const want = effectiveNamespace(id);
-  const matches = list.filter((r) =>
-    allIds(r).some(
-      (x) => x.group === id.group && x.version === id.version && x.kind === id.kind && x.name === id.name && effectiveNamespace(x) === want,
-    ),
+  const matches = list.filter(
+    (r) =>
+      // Cheap name check first: this runs for every patch over every object.
+      (nameOf(r) === id.name || r.prev.some((p) => p.name === id.name)) &&
+      allIds(r).some(
+        (x) => x.group === id.group && x.version === id.version && x.kind === id.kind && x.name === id.name && effectiveNamespace(x) === want,
+      ),
   );
   if (matches.length !== 1) {
     ctx.problem(

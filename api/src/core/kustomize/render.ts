@@ -1,5 +1,5 @@
 import { YamlLoadError } from '../manifests';
-import { ParseCache, parseYaml, type YamlMode } from './cache';
+import { ParseCache, parseYaml, type SubBuild, type YamlMode } from './cache';
 import { addGenerated, generate, readGeneratorOptions, stringMap, type GeneratorContext } from './generators';
 import { contentHashSuffix } from './hash';
 import { fixNameReferences } from './nameref';
@@ -11,6 +11,7 @@ import {
   groupOfApiVersion,
   idKey,
   idString,
+  clone,
   isObj,
   kindOf,
   nameOf,
@@ -107,14 +108,108 @@ class Renderer {
   private readonly restrict: boolean;
   private readonly maxBytes: number;
   private readonly cache: ParseCache | undefined;
+  /** Directory resources being built (innermost last): every file system answer is recorded in each. */
+  private readonly recorders: SubBuild[] = [];
+  private readonly fs: KustomizeFs;
 
   constructor(
-    private readonly fs: KustomizeFs,
+    private readonly rawFs: KustomizeFs,
     opts: RenderOptions,
   ) {
     this.restrict = (opts.loadRestrictions ?? 'rootOnly') === 'rootOnly';
     this.maxBytes = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
     this.cache = opts.cache instanceof ParseCache ? opts.cache : undefined;
+    this.fs = {
+      read: (p) => {
+        const v = rawFs.read(p);
+        for (const r of this.recorders) r.reads.push([p, v]);
+        return v;
+      },
+      isDir: (p) => {
+        const v = rawFs.isDir(p);
+        for (const r of this.recorders) r.dirs.push([p, v]);
+        return v;
+      },
+      list: (d) => {
+        const v = rawFs.list(d);
+        for (const r of this.recorders) r.lists.push([d, v]);
+        return v;
+      },
+    };
+  }
+
+  /** Adds a path to the dependency closure. */
+  addFile(path: string): void {
+    this.files.add(path);
+    for (const r of this.recorders) r.files.push(path);
+  }
+
+  /**
+   * A directory resource: its kustomization accumulated (objects not yet
+   * transformed by the including kustomization). With a shared cache the build
+   * is reused when every file, directory and listing it looked at is unchanged
+   * (a base shared by several overlays, or an app that did not change in a
+   * commit), so rendering many commits costs what changed.
+   */
+  dirResource(k: Kustomization, entry: string, field: string, path: string, stack: string[]): Res[] | null {
+    const outcome = this.buildShared(path, stack);
+    if (outcome === 'missing') {
+      this.problem(k.file, field, `${entry} is a directory without a kustomization file (kustomization.yaml, kustomization.yml or Kustomization)`, 'not-found');
+      return null;
+    }
+    if (outcome === 'component') {
+      this.problem(k.file, field, `${entry} is a Component; list it under components, not ${field.replace(/\[.*$/, '')}`, 'invalid');
+      return null;
+    }
+    return outcome;
+  }
+
+  /** The accumulated objects of the kustomization in `path`, reused from an earlier render when nothing it read changed. */
+  private buildShared(path: string, stack: string[]): Res[] | null | 'missing' | 'component' {
+    const key = `${path}\0${this.restrict}\0${this.maxBytes}`;
+    const memo = this.cache?.subs.get(key);
+    if (memo && !memo.visited.some((d) => stack.includes(d)) && this.stillValid(memo)) {
+      for (const f of memo.files) this.addFile(f);
+      for (const p of memo.problems) this.problems.push(p as KustomizeProblem);
+      for (const r of this.recorders) {
+        r.reads.push(...memo.reads);
+        r.dirs.push(...memo.dirs);
+        r.lists.push(...memo.lists);
+        r.visited.push(...memo.visited);
+      }
+      const out = memo.result as Res[] | null | 'missing' | 'component';
+      return Array.isArray(out) ? out.map(cloneRes) : out;
+    }
+    const rec: SubBuild = { reads: [], dirs: [], lists: [], files: [], visited: [], problems: [], result: null };
+    this.recorders.push(rec);
+    const before = this.problems.length;
+    let out: Res[] | null | 'missing' | 'component';
+    try {
+      const sub = this.loadKustomization(path);
+      out = sub === 'missing' ? 'missing' : sub === null ? null : sub.kind === 'Component' ? 'component' : this.accumulate(sub, stack, []);
+    } finally {
+      this.recorders.pop();
+    }
+    rec.problems = this.problems.slice(before);
+    // A cycle depends on the including stack: never reuse a build that met one.
+    if (this.cache && !rec.problems.some((p) => p.code === 'cycle')) {
+      rec.result = Array.isArray(out) ? out.map(cloneRes) : out;
+      this.cache.subs.set(key, rec);
+    }
+    return out;
+  }
+
+  private stillValid(m: SubBuild): boolean {
+    for (const [p, v] of m.reads) {
+      const now = this.rawFs.read(p);
+      if (now !== v && (now === null || v === null || !now.equals(v))) return false;
+    }
+    for (const [p, v] of m.dirs) if (this.rawFs.isDir(p) !== v) return false;
+    for (const [d, v] of m.lists) {
+      const now = this.rawFs.list(d);
+      if (now === null || v === null ? now !== v : now.length !== v.length || now.some((n, i) => n !== v[i])) return false;
+    }
+    return true;
   }
 
   /** Parsed YAML through the shared cache; `mutable` results are private copies. */
@@ -128,7 +223,7 @@ class Renderer {
 
   /** Reads a file, recording it (present or not) in the dependency closure. */
   read(path: string): Buffer | null {
-    this.files.add(path);
+    this.addFile(path);
     return this.fs.read(path);
   }
 
@@ -259,6 +354,7 @@ class Renderer {
       return ra;
     }
     stack.push(k.dir);
+    for (const r of this.recorders) r.visited.push(k.dir);
     try {
       for (const key of Object.keys(UNSUPPORTED)) {
         const v = k.raw[key];
@@ -298,7 +394,7 @@ class Renderer {
   addResource(k: Kustomization, entry: string, field: string, ra: Res[], seen: Set<string>, stack: string[]): void {
     const path = joinPath(k.dir, entry);
     if (path === null || (!this.fs.isDir(path) && this.fs.read(path) === null)) {
-      if (path !== null) this.files.add(path);
+      if (path !== null) this.addFile(path);
       if (looksRemote(entry)) {
         this.problem(k.file, field, `${entry} is a remote resource; the built-in renderer reads only the repository, so its objects are missing`, 'remote');
       } else {
@@ -307,17 +403,8 @@ class Renderer {
       return;
     }
     if (this.fs.isDir(path)) {
-      const sub = this.loadKustomization(path);
-      if (sub === 'missing') {
-        this.problem(k.file, field, `${entry} is a directory without a kustomization file (kustomization.yaml, kustomization.yml or Kustomization)`, 'not-found');
-        return;
-      }
-      if (sub === null) return;
-      if (sub.kind === 'Component') {
-        this.problem(k.file, field, `${entry} is a Component; list it under components, not ${field.replace(/\[.*$/, '')}`, 'invalid');
-        return;
-      }
-      this.appendAll(ra, this.accumulate(sub, stack, []), seen, k.file, field);
+      const built = this.dirResource(k, entry, field, path, stack);
+      if (built !== null) this.appendAll(ra, built, seen, k.file, field);
       return;
     }
     const content = this.readRelative(k, entry, field);
@@ -372,7 +459,7 @@ class Renderer {
   addComponent(k: Kustomization, entry: string, field: string, ra: Res[], stack: string[]): void {
     const path = joinPath(k.dir, entry);
     if (path === null || !this.fs.isDir(path)) {
-      if (path !== null) this.files.add(path);
+      if (path !== null) this.addFile(path);
       if (looksRemote(entry)) this.problem(k.file, field, `${entry} is a remote component; the built-in renderer reads only the repository`, 'remote');
       else this.problem(k.file, field, `${entry} is not a directory in the repository`, 'not-found');
       return;
@@ -612,7 +699,7 @@ class Renderer {
     const seen = new Set<string>();
     const walk = (d: string) => {
       // A listed directory is part of the closure as `dir/` (its tree, for the caller's cache key).
-      this.files.add(d === '' ? '/' : `${d}/`);
+      this.addFile(d === '' ? '/' : `${d}/`);
       const names = (this.fs.list(d) ?? []).slice().sort();
       for (const name of names) {
         const path = joinPath(d, name)!;
@@ -708,4 +795,8 @@ export function renderKustomization(entryDir: string, fs: KustomizeFs, opts: Ren
     objects = [];
   }
   return { objects, files: [...r.files].sort(), problems: r.problems };
+}
+
+function cloneRes(r: Res): Res {
+  return { obj: clone(r.obj), prev: r.prev.map((p) => ({ ...p })), prefixes: [...r.prefixes], suffixes: [...r.suffixes], needsHash: r.needsHash, file: r.file };
 }
