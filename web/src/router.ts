@@ -1,5 +1,7 @@
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router';
 import { markNavigation, prefetchTimeline } from './composables/timelinePrefetch';
+import { whenSignedOut } from './api/client';
+import { useAuthStore } from './stores/auth';
 
 /** Navigation entries; an entry with `feature` shows only when the server reports that feature. */
 export const NAV: { to: string; label: string; feature?: string }[] = [
@@ -13,6 +15,7 @@ export const NAV: { to: string; label: string; feature?: string }[] = [
 // Every page is its own chunk; ECharts and the diff viewer load only with the pages that use them.
 const routes: RouteRecordRaw[] = [
   { path: '/', redirect: '/environments' },
+  { path: '/sign-in', component: () => import('./features/auth/SignInPage.vue'), meta: { title: 'Sign in', public: true } },
   { path: '/environments', component: () => import('./features/environments/EnvironmentsPage.vue'), meta: { title: 'Environments' } },
   { path: '/timeline', component: () => import('./features/timeline/TimelineLandingPage.vue'), meta: { title: 'Timeline' } },
   { path: '/environments/:env/timeline', component: () => import('./features/timeline/TimelinePage.vue'), meta: { title: 'Timeline' } },
@@ -31,6 +34,21 @@ export const router = createRouter({
   history: createWebHistory(),
   routes,
   scrollBehavior: (to, from, saved) => (saved ?? (to.path !== from.path ? { top: 0 } : undefined)),
+});
+// Every page but sign-in needs someone signed in: otherwise, to the sign-in page and back here afterwards.
+// When the server cannot be asked, the page goes on and shows its own error.
+router.beforeEach(async (to) => {
+  if (to.meta.public) return true;
+  const me = await useAuthStore()
+    .ensure()
+    .catch(() => undefined);
+  return me === null ? { path: '/sign-in', query: { returnTo: to.fullPath }, replace: true } : true;
+});
+// A session that ends while the app is open (expired, signed out elsewhere, token revoked) leads to the sign-in page too.
+whenSignedOut(() => {
+  useAuthStore().forget();
+  const here = router.currentRoute.value;
+  if (!here.meta.public) void router.push({ path: '/sign-in', query: { returnTo: here.fullPath } });
 });
 // A timeline's events and ECharts start loading while the page's own code is still on its way.
 router.beforeEach((to, from) => {

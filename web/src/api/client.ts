@@ -4,6 +4,18 @@ import type { paths } from './schema';
 /** Typed API client, generated from the backend's OpenAPI document (npm run gen:client). */
 export const api = createClient<paths>({ baseUrl: '' });
 
+let onSignedOut: (() => void) | null = null;
+/** Called when any API call answers 401 (the session ended or was never there); the sign-in calls themselves excepted. */
+export function whenSignedOut(handler: () => void): void {
+  onSignedOut = handler;
+}
+api.use({
+  onResponse({ request, response }) {
+    if (response.status === 401 && !new URL(request.url, window.location.origin).pathname.startsWith('/api/v1/auth/')) onSignedOut?.();
+    return undefined;
+  },
+});
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,

@@ -21,6 +21,127 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How one may sign in here (always with a token; with OIDC when configured). Needs no credential. */
+        get: operations["AuthController_authConfig"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sign in with an API token: sets an HttpOnly, SameSite=Strict session cookie (the browser never keeps the token) */
+        post: operations["AuthController_signIn"];
+        /** Sign out: ends the session and clears its cookie */
+        delete: operations["AuthController_signOut"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who is signed in, with which role, until when */
+        get: operations["AuthController_me"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** API tokens (active ones; all=true adds revoked ones). Admin only. Never shows a token itself. */
+        get: operations["TokensController_list"];
+        put?: never;
+        /** Create an API token; the answer holds the token, shown this once. Admin only. */
+        post: operations["TokensController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tokens/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke a token (by id or active name); its browser sessions end too. Admin only. */
+        delete: operations["TokensController_revoke"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/oidc/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Start OIDC sign-in: redirects to the identity provider (authorization code flow with PKCE). A browser navigation, not an API call. */
+        get: operations["OidcController_login"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/oidc/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Where the identity provider sends the browser back: checks state, nonce and the ID token, maps the role claim, sets the session cookie */
+        get: operations["OidcController_callback"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/repositories": {
         parameters: {
             query?: never;
@@ -430,6 +551,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/repositories/{name}/index": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Fetch (unless fetch=false) and index a repository now; answers when done. Admin only. */
+        post: operations["ActionsController_index"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/clusters/{name}/snapshot": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** List every watched kind of a cluster once and record what changed. Admin only. */
+        post: operations["ActionsController_snapshot"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -446,6 +601,104 @@ export interface components {
             configSource?: string | null;
             /** @description features this server offers; the web app shows their pages */
             features: string[];
+        };
+        OidcConfigDto: {
+            /** @example /api/v1/auth/oidc/login */
+            loginUrl: string;
+        };
+        AuthConfigDto: {
+            /** @description null when OIDC sign-in is not configured */
+            oidc: components["schemas"]["OidcConfigDto"] | null;
+        };
+        SignInBodyDto: {
+            /** @description an API token (dl_…) */
+            token: string;
+        };
+        SignedInDto: {
+            /** @example alice@example.com */
+            name: string;
+            /** @enum {string} */
+            role: "viewer" | "auditor" | "admin";
+            /**
+             * @description how this request authenticated
+             * @enum {string}
+             */
+            via: "token" | "session";
+            /**
+             * @description what the sign-in stands for: an API token or an OIDC user
+             * @enum {string}
+             */
+            kind: "token" | "oidc";
+            /**
+             * Format: date-time
+             * @description when this credential stops working
+             */
+            expiresAt: string | null;
+        };
+        TokenDto: {
+            /** @example 3 */
+            id: string;
+            /** @example ci-reports */
+            name: string;
+            /** @enum {string} */
+            role: "viewer" | "auditor" | "admin";
+            /**
+             * @description the start of the token, to recognise it; useless on its own
+             * @example dl_3f9a0c1b2d4e
+             */
+            prefix: string;
+            /** @example cli:root */
+            createdBy: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            expiresAt: string | null;
+            /** Format: date-time */
+            revokedAt: string | null;
+            /**
+             * Format: date-time
+             * @description updated at most once a minute
+             */
+            lastUsedAt: string | null;
+        };
+        CreateTokenBodyDto: {
+            /** @example ci-reports */
+            name: string;
+            /** @enum {string} */
+            role: "viewer" | "auditor" | "admin";
+            /**
+             * @description lifetime (30m, 12h, 90d); never expires when absent
+             * @example 90d
+             */
+            expires?: string;
+        };
+        CreatedTokenDto: {
+            /** @example 3 */
+            id: string;
+            /** @example ci-reports */
+            name: string;
+            /** @enum {string} */
+            role: "viewer" | "auditor" | "admin";
+            /**
+             * @description the start of the token, to recognise it; useless on its own
+             * @example dl_3f9a0c1b2d4e
+             */
+            prefix: string;
+            /** @example cli:root */
+            createdBy: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            expiresAt: string | null;
+            /** Format: date-time */
+            revokedAt: string | null;
+            /**
+             * Format: date-time
+             * @description updated at most once a minute
+             */
+            lastUsedAt: string | null;
+            /** @description the token itself: shown this once, never stored */
+            token: string;
         };
         RepositoryStatusDto: {
             name: string;
@@ -1155,6 +1408,32 @@ export interface components {
         ReportListDto: {
             items: components["schemas"]["ReportDto"][];
         };
+        IndexRunDto: {
+            repository: string;
+            head: string | null;
+            commits: number;
+            newCommits: number;
+            fileChanges: number;
+            objectRevisions: number;
+            parseErrors: number;
+            /** @description commits that a force push made unreachable in this run */
+            unreachable: number;
+            seconds: number;
+        };
+        SnapshotRunDto: {
+            cluster: string;
+            /** @enum {string} */
+            status: "ok" | "partial" | "failed";
+            kinds: number;
+            objects: number;
+            created: number;
+            configured: number;
+            deleted: number;
+            /** @description kinds that could not be listed */
+            gaps: number;
+            errors: string[];
+            seconds: number;
+        };
     };
     responses: never;
     parameters: never;
@@ -1180,6 +1459,187 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["InfoDto"];
                 };
+            };
+        };
+    };
+    AuthController_authConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthConfigDto"];
+                };
+            };
+        };
+    };
+    AuthController_signIn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SignInBodyDto"];
+            };
+        };
+        responses: {
+            /** @description signed in; the cookie is set */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    AuthController_signOut: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    AuthController_me: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignedInDto"];
+                };
+            };
+        };
+    };
+    TokensController_list: {
+        parameters: {
+            query?: {
+                all?: "true" | "false";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenDto"][];
+                };
+            };
+        };
+    };
+    TokensController_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateTokenBodyDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedTokenDto"];
+                };
+            };
+        };
+    };
+    TokensController_revoke: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenDto"];
+                };
+            };
+        };
+    };
+    OidcController_login: {
+        parameters: {
+            query?: {
+                /** @description a path on this server to open after sign-in (anything else becomes /) */
+                returnTo?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description to the identity provider */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    OidcController_callback: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description signed in; to the returnTo path */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
@@ -1770,6 +2230,50 @@ export interface operations {
                     "text/csv": string;
                     "application/json": string;
                     "application/pdf": string;
+                };
+            };
+        };
+    };
+    ActionsController_index: {
+        parameters: {
+            query?: {
+                fetch?: "true" | "false";
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IndexRunDto"];
+                };
+            };
+        };
+    };
+    ActionsController_snapshot: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SnapshotRunDto"];
                 };
             };
         };
