@@ -134,7 +134,7 @@ describe.skipIf(!!unavailable)('reports and alerts pages in Chromium', () => {
         alerts: [{ name: 'prod-drift', environments: ['prod'], schedule: '*/15 * * * *', timezone: 'Europe/Berlin', grace: '10m', reminder: '24h', channels: ['sre'], maxAttempts: 2 }],
       },
     });
-    const b = await launch({ width: 390, height: 844, signIn: { url: app.url, token: app.token } });
+    const b = await launch({ width: 390, height: 844, signIn: { url: configured.url, token: configured.token } });
     try {
       const { page } = b;
       const errors = collectErrors(page);
