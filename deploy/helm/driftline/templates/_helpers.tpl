@@ -38,3 +38,23 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- default "default" .Values.serviceAccount.name }}
 {{- end }}
 {{- end }}
+
+{{- define "driftline.secretName" -}}
+{{- required "existingSecret: name the Secret that holds DATABASE_URL and DRIFTLINE_INSTALL_KEY" .Values.existingSecret }}
+{{- end }}
+
+{{/*
+Refuse to install a driftline.yaml that names an env:VAR the pod does not get:
+otherwise the pod would start, fail its config check and restart forever.
+*/}}
+{{- define "driftline.checkEnvRefs" -}}
+{{- $provided := list "DATABASE_URL" "DRIFTLINE_INSTALL_KEY" "DRIFTLINE_DATA_DIR" "DRIFTLINE_CONFIG" "LOG_LEVEL" "NODE_OPTIONS" }}
+{{- range .Values.secretEnv }}{{ $provided = append $provided .name }}{{ end }}
+{{- range .Values.extraEnv }}{{ $provided = append $provided .name }}{{ end }}
+{{- range regexFindAll "env:[A-Za-z_][A-Za-z0-9_]*" (toYaml .Values.config) -1 }}
+{{- $var := trimPrefix "env:" . }}
+{{- if not (has $var $provided) }}
+{{- fail (printf "config refers to env:%s, but the pod has no %s: add it to secretEnv (from a Secret) or extraEnv" $var $var) }}
+{{- end }}
+{{- end }}
+{{- end }}
