@@ -50,6 +50,9 @@ const MAX_WINDOW_MS = 400 * 86_400_000;
 /** The merged event stream of an environment: Git, live and drift lanes on one time axis. */
 @Injectable()
 export class TimelineService {
+  /** Compiled manager/ignore rules per environment's options (picomatch compiles are not free per request). */
+  private readonly compiled = new WeakMap<object, ReturnType<typeof compileCompareOptions>>();
+
   constructor(
     private readonly repo: TimelineRepository,
     private readonly engine: DriftEngineService,
@@ -62,7 +65,8 @@ export class TimelineService {
     const to = new Date(q.to);
     if (!(from < to)) throw new DomainError('timeline.bad_range', '`from` must be before `to`', 400);
     if (!q.unbounded && to.getTime() - from.getTime() > MAX_WINDOW_MS) throw new DomainError('timeline.window_too_large', 'the window may span at most 400 days', 400);
-    const compiled = compileCompareOptions(ctx.options);
+    let compiled = this.compiled.get(ctx.options);
+    if (!compiled) this.compiled.set(ctx.options, (compiled = compileCompareOptions(ctx.options)));
     return {
       f: {
         environment: envName,
@@ -87,15 +91,14 @@ export class TimelineService {
     const { f, classify } = await this.filter(envName, q);
     if (q.cursor) f.before = decodeCursor(q.cursor);
     const lanes = new Set<Lane>(q.lanes?.length ? q.lanes : ['git', 'live', 'drift']);
-    // The lanes and the (unlimited) counts are independent reads: run them together.
-    const [events, counts] = await Promise.all([this.collect(f, lanes, classify), this.repo.counts(f)]);
+    const { events, counts } = await this.collect(f, lanes, classify, true);
     const page = events.slice(0, q.limit);
     const last = page[page.length - 1];
     return {
       environment: envName,
       from: f.from.toISOString(),
       to: f.to.toISOString(),
-      counts: { git: lanes.has('git') ? counts.git : 0, live: lanes.has('live') ? counts.live : 0, drift: lanes.has('drift') ? counts.drift : 0 },
+      counts: { git: lanes.has('git') ? counts!.git : 0, live: lanes.has('live') ? counts!.live : 0, drift: lanes.has('drift') ? counts!.drift : 0 },
       events: page,
       nextCursor: events.length > q.limit && last ? encodeCursor(last) : null,
     };
@@ -106,7 +109,7 @@ export class TimelineService {
     // The stream reads by id, not by window: any time is fine.
     const { f, classify } = await this.filter(envName, { ...q, from: new Date(0).toISOString(), to: new Date(Date.now() + 86_400_000).toISOString(), limit: 500, unbounded: true });
     f.after = after;
-    const events = await this.collect(f, new Set<Lane>(q.lanes?.length ? q.lanes : ['git', 'live', 'drift']), classify);
+    const { events } = await this.collect(f, new Set<Lane>(q.lanes?.length ? q.lanes : ['git', 'live', 'drift']), classify, false);
     return events.reverse();
   }
 
@@ -115,13 +118,8 @@ export class TimelineService {
     return this.repo.maxIds({ environment: envName, clusterId: ctx.clusterId });
   }
 
-  private async collect(f: TimelineFilter, lanes: Set<Lane>, classify: (m: string) => ManagerClass): Promise<TimelineEvent[]> {
-    const limit = f.limit + 1;
-    const [git, live, drift] = await Promise.all([
-      lanes.has('git') ? this.repo.git({ ...f, limit }) : [],
-      lanes.has('live') ? this.repo.live({ ...f, limit }) : [],
-      lanes.has('drift') ? this.repo.drift({ ...f, limit }) : [],
-    ]);
+  private async collect(f: TimelineFilter, lanes: Set<Lane>, classify: (m: string) => ManagerClass, withCounts: boolean) {
+    const { git, live, drift, counts } = await this.repo.window({ ...f, limit: f.limit + 1 }, { git: lanes.has('git'), live: lanes.has('live'), drift: lanes.has('drift') }, { counts: withCounts });
     const events: TimelineEvent[] = [];
     for (const r of git) {
       events.push({
@@ -147,7 +145,7 @@ export class TimelineService {
       });
     }
     events.sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : a.key < b.key ? 1 : a.key > b.key ? -1 : 0));
-    return events;
+    return { events, counts };
   }
 }
 
