@@ -1,3 +1,5 @@
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, TestDatabase } from '../support/db';
 import { startTestServer, TestServer } from '../support/app';
@@ -226,15 +228,20 @@ describe('OIDC sign-in against a real OpenID Provider', () => {
   });
 
   it('answers 502 with the reason when the issuer cannot be reached, and keeps serving', async () => {
+    // A port that was free a moment ago: nothing answers there.
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const issuerUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/realms/none`;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
     const other = await startTestServer({
       databaseUrl: db.url,
       dataDir: app.dataDir,
-      config: { auth: { oidc: { issuer: 'http://127.0.0.1:9/realms/none', clientId: 'driftline', roles: ROLES } } },
+      config: { auth: { oidc: { issuer: issuerUrl, clientId: 'driftline', roles: ROLES } } },
     });
     try {
       const r = await fetch(`${other.url}/api/v1/auth/oidc/login`, { redirect: 'manual', headers: { accept: 'application/json' } });
       expect(r.status).toBe(502);
-      expect(await r.json()).toMatchObject({ code: 'auth.oidc_unreachable', detail: expect.stringContaining('http://127.0.0.1:9/realms/none') });
+      expect(await r.json()).toMatchObject({ code: 'auth.oidc_unreachable', detail: expect.stringContaining(`${issuerUrl} could not be used (ECONNREFUSED)`) });
       expect((await other.get('/healthz')).status).toBe(200);
     } finally {
       await other.close();

@@ -47,6 +47,7 @@ type OidcSettings = NonNullable<DriftlineConfig['auth']['oidc']>;
 @Injectable()
 export class OidcService {
   private discovered: { at: number; config: Promise<Configuration> } | null = null;
+  private warnedPlainHttp = false;
   private readonly key: Buffer;
 
   constructor(
@@ -138,7 +139,10 @@ export class OidcService {
     if (this.discovered && now - this.discovered.at < DISCOVERY_TTL_MS) return this.discovered.config;
     const o = this.settings();
     const url = new URL(o.issuer);
-    if (url.protocol === 'http:') this.log.warn({ issuer: o.issuer }, 'the OIDC issuer is plain http: codes and tokens cross the network unencrypted');
+    if (url.protocol === 'http:' && !this.warnedPlainHttp) {
+      this.warnedPlainHttp = true;
+      this.log.warn({ issuer: o.issuer }, 'the OIDC issuer is plain http: codes and tokens cross the network unencrypted');
+    }
     const entry = {
       at: now,
       config: discovery(url, o.clientId, o.clientSecret ? { client_secret: o.clientSecret } : undefined, o.clientSecret ? ClientSecretBasic(o.clientSecret) : None(), {
