@@ -16,7 +16,12 @@ describe.skipIf(!!unavailable)('signing in to the web app in Chromium', () => {
   let app: TestServer;
   beforeAll(async () => {
     db = await freshDatabase({ connect: false });
-    issuer = await startOidcIssuer({ users: [{ sub: 'u-alice', email: 'alice@example.com', groups: ['sre'] }] });
+    issuer = await startOidcIssuer({
+      users: [
+        { sub: 'u-alice', email: 'alice@example.com', groups: ['sre'] },
+        { sub: 'u-mallory', email: 'mallory@example.com', groups: ['marketing'] },
+      ],
+    });
     app = await startTestServer({
       databaseUrl: db.url,
       config: {
@@ -130,6 +135,23 @@ describe.skipIf(!!unavailable)('signing in to the web app in Chromium', () => {
       await header(b.page).getByText('viewer', { exact: true }).waitFor();
       await screenshot(b.page, 'auth-sso-signed-in');
     } finally {
+      await b.close();
+    }
+  });
+
+  it('tells an SSO user whose groups grant no role why, and leads back to sign-in', async () => {
+    issuer.signInAs('u-mallory');
+    const b = await launch({ width: 390, height: 844 });
+    try {
+      await b.page.goto(`${app.url}/drift`);
+      await b.page.getByRole('button', { name: 'Sign in with SSO' }).click();
+      await b.page.getByRole('heading', { name: 'Sign-in failed' }).waitFor();
+      await b.page.getByText('mallory@example.com signed in at the identity provider, but no value of the "groups" claim grants a Driftline role').waitFor();
+      await screenshot(b.page, 'auth-sso-refused-phone');
+      await b.page.getByRole('link', { name: 'Back to sign-in' }).click();
+      await b.page.getByLabel('API token').waitFor();
+    } finally {
+      issuer.signInAs('u-alice');
       await b.close();
     }
   });
