@@ -5,7 +5,7 @@
  * golang-k8s-sigs-yaml-dev. Without them `helmRenderUnavailable` says why and the tests skip.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadAll } from 'js-yaml';
@@ -28,11 +28,19 @@ export interface Rendered {
 }
 
 let binary: string | undefined;
-const work = mkdtempSync(join(tmpdir(), 'driftline-helm-'));
+let work = '';
+
+/** Remove the compiled renderer and the values files. */
+export function removeRenderer(): void {
+  if (work) rmSync(work, { recursive: true, force: true });
+  work = '';
+  binary = undefined;
+}
 
 /** Compile the renderer once (a few seconds cold; Go caches the rest). */
 export function buildRenderer(): void {
   if (binary) return;
+  work = mkdtempSync(join(tmpdir(), 'driftline-helm-'));
   const out = join(work, 'helm-render');
   const r = spawnSync(GO!, ['build', '-o', out, '.'], {
     cwd: join(__dirname, 'helm-render'),

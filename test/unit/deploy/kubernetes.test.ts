@@ -1,11 +1,11 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { load, loadAll } from 'js-yaml';
 import { parseConfig } from '../../../api/src/config/load';
 import { schemaProblems } from './k8s-schema';
-import { buildRenderer, helmRenderUnavailable, helmTemplate, type Obj } from './helm';
+import { buildRenderer, helmRenderUnavailable, helmTemplate, removeRenderer, type Obj } from './helm';
 
 /**
  * deploy/: plain manifests (kustomize) and a Helm chart, checked without a cluster:
@@ -191,6 +191,7 @@ describe('deploy/helm/driftline: chart files', () => {
 describe.skipIf(helmRenderUnavailable)('deploy/helm/driftline: rendered (Go text/template + Sprig)', () => {
   if (helmRenderUnavailable) console.log(`helm chart rendering: skipped (${helmRenderUnavailable})`);
   beforeAll(() => buildRenderer(), 180_000);
+  afterAll(() => removeRenderer());
   const plainRole = docs(join(KUBE, 'clusterrole.yaml'))[0]!;
   const kindOf = (r: { objects: Obj[] }, kind: string) => r.objects.filter((o) => o.kind === kind);
 
