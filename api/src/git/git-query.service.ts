@@ -6,8 +6,8 @@ import { DomainError, notFound } from '../common/errors';
 import { loadDocuments } from '../store/documents';
 import { DataSource } from 'typeorm';
 import { unifiedYamlDiff } from '../core/diff';
-import { GitRepository, CommitRow } from './git.repository';
-import type { CommitDto, CommitDetailDto, CommitPageDto, DesiredStateDto, RepositoryStatusDto } from './git.dto';
+import { GitRepository, CommitRow, RenderRow } from './git.repository';
+import type { CommitDto, CommitDetailDto, CommitPageDto, DesiredStateDto, EnvironmentRendersDto, RenderedEntryDto, RepositoryStatusDto } from './git.dto';
 
 export interface CommitQuery {
   environment?: string;
@@ -95,7 +95,17 @@ export class GitQueryService {
     if (!/^[0-9a-f]{7,64}$/.test(sha)) throw new DomainError('commit.bad_sha', `"${sha}" is not a commit id (7 to 64 hex characters)`, 400);
     const c = await this.repo.findCommit(sha);
     if (!c) throw notFound('commit', sha);
-    const [files, revisions] = await Promise.all([this.repo.fileChanges(c.repository_id, c.sha), this.repo.commitRevisions(c.repository_id, c.sha)]);
+    const [files, revisions, renders] = await Promise.all([
+      this.repo.fileChanges(c.repository_id, c.sha),
+      this.repo.commitRevisions(c.repository_id, c.sha),
+      this.repo.commitRenders(c.repository_id, c.sha),
+    ]);
+    const rendered = new Map<string, RenderedEntryDto[]>();
+    for (const r of renders) {
+      const list = rendered.get(r.environment) ?? [];
+      list.push(toRenderedEntry(r));
+      rendered.set(r.environment, list);
+    }
     const docs = await loadDocuments(this.ds, revisions.flatMap((r) => [r.document_hash, r.previous_hash]).filter((h): h is string => !!h));
     const envs = new Map<string, CommitDetailDto['environments'][number]>();
     for (const r of revisions) {
@@ -125,24 +135,46 @@ export class GitQueryService {
         parse: f.blob_status ? { status: f.blob_status, reasonCode: f.reason_code, reason: f.reason } : null,
       })),
       environments: [...envs.values()],
+      renders: [...rendered].map(([environment, entries]) => ({ environment, entries })),
+    };
+  }
+
+  /** The first-parent commit that defines an environment's desired state at a time or a commit (now when neither is given). */
+  private async pointFor(env: EnvironmentConfig, q: { at?: string; commit?: string }): Promise<{ repoId: number; point: { sha: string; seq: number; committed_at: Date } | null }> {
+    if (q.at && q.commit) throw new DomainError('desired.ambiguous', 'give either at or commit, not both', 400);
+    const repoId = await this.repo.repositoryIdByName(env.repository);
+    if (repoId === null) throw new DomainError('repository.not_indexed', `repository "${env.repository}" has not been indexed yet`, 409);
+    if (q.commit) {
+      const c = await this.repo.findCommit(q.commit);
+      if (!c || c.repository.toString() !== env.repository) throw notFound('commit', q.commit);
+      if (!c.first_parent) throw new DomainError('commit.not_on_branch', `commit ${c.sha.slice(0, 12)} came in through a merge; the desired state is defined at the merge commit on ${env.repository}'s branch`, 422);
+      return { repoId, point: { sha: c.sha, seq: c.seq, committed_at: c.committed_at } };
+    }
+    return { repoId, point: await this.repo.commitAt(repoId, q.at ? new Date(q.at) : new Date()) };
+  }
+
+  /** The entries a rendering environment had in effect at a time or a commit, each as of its last render, with problems. */
+  async renders(envName: string, q: { at?: string; commit?: string }): Promise<EnvironmentRendersDto> {
+    const env = this.environment(envName);
+    const empty = { environment: env.name, render: env.render, commit: null, committedAt: null, entries: [], problemCount: 0 };
+    if (env.render === 'plain') return empty;
+    const { repoId, point } = await this.pointFor(env, q);
+    if (!point) return empty;
+    const entries = (await this.repo.rendersAt(env.name, repoId, point.seq)).map(toRenderedEntry);
+    return {
+      environment: env.name,
+      render: env.render,
+      commit: point.sha,
+      committedAt: point.committed_at.toISOString(),
+      entries,
+      problemCount: entries.reduce((n, e) => n + e.problems.length, 0),
     };
   }
 
   /** The full desired state of an environment at a time or a commit. */
   async desired(envName: string, q: { at?: string; commit?: string }): Promise<DesiredStateDto> {
     const env = this.environment(envName);
-    if (q.at && q.commit) throw new DomainError('desired.ambiguous', 'give either at or commit, not both', 400);
-    const repoId = await this.repo.repositoryIdByName(env.repository);
-    if (repoId === null) throw new DomainError('repository.not_indexed', `repository "${env.repository}" has not been indexed yet`, 409);
-    let point: { sha: string; seq: number; committed_at: Date } | null;
-    if (q.commit) {
-      const c = await this.repo.findCommit(q.commit);
-      if (!c || c.repository.toString() !== env.repository) throw notFound('commit', q.commit);
-      if (!c.first_parent) throw new DomainError('commit.not_on_branch', `commit ${c.sha.slice(0, 12)} came in through a merge; the desired state is defined at the merge commit on ${env.repository}'s branch`, 422);
-      point = { sha: c.sha, seq: c.seq, committed_at: c.committed_at };
-    } else {
-      point = await this.repo.commitAt(repoId, q.at ? new Date(q.at) : new Date());
-    }
+    const { repoId, point } = await this.pointFor(env, q);
     if (!point) return { environment: env.name, commit: null, committedAt: null, objects: [] };
     const rows = await this.repo.desiredAt(env.name, repoId, point.seq, true);
     return {
@@ -168,6 +200,19 @@ export class GitQueryService {
     if (id === null) throw notFound('repository', name);
     return (await this.repo.blobProblems(id, limit)).map((p) => ({ path: p.path, commit: p.commit_sha, blob: p.blob_sha, status: p.status, reasonCode: p.reason_code, reason: p.reason }));
   }
+}
+
+function toRenderedEntry(r: RenderRow): RenderedEntryDto {
+  return {
+    entry: r.entry,
+    source: r.source,
+    renderer: r.renderer,
+    status: r.status,
+    commit: r.commit_sha,
+    committedAt: r.committed_at.toISOString(),
+    objects: r.objects,
+    problems: r.problems.map((p) => ({ file: p.file, field: p.field, message: p.message, code: p.code })),
+  };
 }
 
 function toCommitDto(c: CommitRow): CommitDto {

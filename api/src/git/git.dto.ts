@@ -77,10 +77,43 @@ export class EnvironmentChangesDto {
   @ApiProperty({ type: [ObjectChangeDto] }) objects!: ObjectChangeDto[];
 }
 
+export class RenderProblemDto {
+  @ApiProperty({ description: 'repository-relative file where the problem is (usually a kustomization file)' }) file!: string;
+  @ApiProperty({ description: "the field in that file, e.g. helmCharts or patches[2].target; '' for the file as a whole" }) field!: string;
+  @ApiProperty() message!: string;
+  @ApiProperty({ enum: ['unsupported', 'remote', 'not-found', 'invalid', 'conflict', 'not-applied', 'restricted', 'cycle'] }) code!: string;
+}
+
+export class RenderedEntryDto {
+  @ApiProperty({ description: "entry directory, repository-relative ('' = the root)" }) entry!: string;
+  @ApiProperty({ enum: ['config', 'flux', 'argocd'], description: "config: the environment's entries; flux / argocd: followed from a Flux Kustomization or Argo CD Application (render: auto)" }) source!: string;
+  @ApiProperty({ enum: ['builtin', 'binary'] }) renderer!: string;
+  @ApiProperty({ enum: ['ok', 'problems', 'removed'], description: 'problems: the render met problems and the entry kept its previous good objects; removed: no longer an entry' }) status!: string;
+  @ApiProperty({ description: 'the commit where the entry was last rendered' }) commit!: string;
+  @ApiProperty({ format: 'date-time' }) committedAt!: string;
+  @ApiProperty({ description: 'objects the entry contributes to the desired state after this render' }) objects!: number;
+  @ApiProperty({ type: [RenderProblemDto] }) problems!: RenderProblemDto[];
+}
+
+export class EnvironmentRendersDto {
+  @ApiProperty() environment!: string;
+  @ApiProperty({ enum: ['plain', 'kustomize', 'auto'] }) render!: string;
+  @ApiProperty({ nullable: true, type: String, description: 'the commit the answer is for (null before the first indexed commit)' }) commit!: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) committedAt!: string | null;
+  @ApiProperty({ type: [RenderedEntryDto], description: 'entries in effect at that commit, each as of its last render at or before it' }) entries!: RenderedEntryDto[];
+  @ApiProperty({ description: 'problems of those last renders, all entries together' }) problemCount!: number;
+}
+
+export class CommitEnvironmentRendersDto {
+  @ApiProperty() environment!: string;
+  @ApiProperty({ type: [RenderedEntryDto], description: 'entries rendered at this commit (their dependency closure changed)' }) entries!: RenderedEntryDto[];
+}
+
 export class CommitDetailDto extends CommitDto {
   @ApiProperty() message!: string;
   @ApiProperty({ type: [FileChangeDto] }) files!: FileChangeDto[];
   @ApiProperty({ type: [EnvironmentChangesDto] }) environments!: EnvironmentChangesDto[];
+  @ApiProperty({ type: [CommitEnvironmentRendersDto], description: 'per rendering environment, the entries rendered at this commit with their problems' }) renders!: CommitEnvironmentRendersDto[];
 }
 
 export class DesiredObjectDto extends ObjectRefDto {

@@ -65,6 +65,17 @@ export interface DesiredObjectRow {
   body?: Record<string, unknown>;
 }
 
+export interface RenderRow {
+  entry: string;
+  source: string;
+  renderer: string;
+  status: string;
+  objects: number;
+  problems: { file: string; field: string; message: string; code: string }[];
+  commit_sha: string;
+  committed_at: Date;
+}
+
 /** Hand-written SQL for the git context's reads; every hot one is checked with EXPLAIN in tests. */
 @Injectable()
 export class GitRepository {
@@ -181,6 +192,36 @@ export class GitRepository {
         WHERE s.document_hash IS NOT NULL
         ORDER BY o.kind, o.namespace, o.name`,
       [environment, repositoryId, seq],
+    );
+  }
+
+  /**
+   * The entries of a rendering environment in effect at a commit: for each
+   * entry directory its newest render record on reachable history at or
+   * before that commit, unless that record removed the entry.
+   */
+  rendersAt(environment: string, repositoryId: number, seq: number): Promise<RenderRow[]> {
+    return this.ds.query(
+      `SELECT * FROM (
+         SELECT DISTINCT ON (kr.entry) kr.entry, kr.source, kr.renderer, kr.status, kr.objects, kr.problems, kr.commit_sha, c.committed_at
+           FROM kustomize_renders kr
+           JOIN commits c ON c.repository_id = kr.repository_id AND c.sha = kr.commit_sha AND c.reachable
+          WHERE kr.environment = $1 AND kr.repository_id = $2 AND kr.commit_seq <= $3
+          ORDER BY kr.entry, kr.commit_seq DESC) s
+        WHERE s.status <> 'removed'
+        ORDER BY s.entry`,
+      [environment, repositoryId, seq],
+    );
+  }
+
+  /** Render records a commit made, every environment. */
+  commitRenders(repositoryId: number, sha: string): Promise<(RenderRow & { environment: string })[]> {
+    return this.ds.query(
+      `SELECT kr.environment, kr.entry, kr.source, kr.renderer, kr.status, kr.objects, kr.problems, kr.commit_sha, c.committed_at
+         FROM kustomize_renders kr JOIN commits c ON c.repository_id = kr.repository_id AND c.sha = kr.commit_sha
+        WHERE kr.repository_id = $1 AND kr.commit_sha = $2
+        ORDER BY kr.environment, kr.entry`,
+      [repositoryId, sha],
     );
   }
 

@@ -244,6 +244,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/environments/{env}/renders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Rendered entries of an environment at a time (at) or a commit (commit), now when neither is given: each entry directory, its renderer, the commit where it was last rendered, its object count and the problems of that render (file, field, message) */
+        get: operations["RendersController_renders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/environments": {
         parameters: {
             query?: never;
@@ -797,6 +814,43 @@ export interface components {
             environment: string;
             objects: components["schemas"]["ObjectChangeDto"][];
         };
+        RenderProblemDto: {
+            /** @description repository-relative file where the problem is (usually a kustomization file) */
+            file: string;
+            /** @description the field in that file, e.g. helmCharts or patches[2].target; '' for the file as a whole */
+            field: string;
+            message: string;
+            /** @enum {string} */
+            code: "unsupported" | "remote" | "not-found" | "invalid" | "conflict" | "not-applied" | "restricted" | "cycle";
+        };
+        RenderedEntryDto: {
+            /** @description entry directory, repository-relative ('' = the root) */
+            entry: string;
+            /**
+             * @description config: the environment's entries; flux / argocd: followed from a Flux Kustomization or Argo CD Application (render: auto)
+             * @enum {string}
+             */
+            source: "config" | "flux" | "argocd";
+            /** @enum {string} */
+            renderer: "builtin" | "binary";
+            /**
+             * @description problems: the render met problems and the entry kept its previous good objects; removed: no longer an entry
+             * @enum {string}
+             */
+            status: "ok" | "problems" | "removed";
+            /** @description the commit where the entry was last rendered */
+            commit: string;
+            /** Format: date-time */
+            committedAt: string;
+            /** @description objects the entry contributes to the desired state after this render */
+            objects: number;
+            problems: components["schemas"]["RenderProblemDto"][];
+        };
+        CommitEnvironmentRendersDto: {
+            environment: string;
+            /** @description entries rendered at this commit (their dependency closure changed) */
+            entries: components["schemas"]["RenderedEntryDto"][];
+        };
         CommitDetailDto: {
             repository: string;
             sha: string;
@@ -813,6 +867,8 @@ export interface components {
             message: string;
             files: components["schemas"]["FileChangeDto"][];
             environments: components["schemas"]["EnvironmentChangesDto"][];
+            /** @description per rendering environment, the entries rendered at this commit with their problems */
+            renders: components["schemas"]["CommitEnvironmentRendersDto"][];
         };
         DesiredObjectDto: {
             objectId: number;
@@ -842,6 +898,19 @@ export interface components {
             /** @enum {string} */
             status: "queued";
             ref?: string;
+        };
+        EnvironmentRendersDto: {
+            environment: string;
+            /** @enum {string} */
+            render: "plain" | "kustomize" | "auto";
+            /** @description the commit the answer is for (null before the first indexed commit) */
+            commit: string | null;
+            /** Format: date-time */
+            committedAt: string | null;
+            /** @description entries in effect at that commit, each as of its last render at or before it */
+            entries: components["schemas"]["RenderedEntryDto"][];
+            /** @description problems of those last renders, all entries together */
+            problemCount: number;
         };
         DriftCountsDto: {
             missing: number;
@@ -1780,6 +1849,31 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["IndexAcceptedDto"];
+                };
+            };
+        };
+    };
+    RendersController_renders: {
+        parameters: {
+            query?: {
+                commit?: unknown;
+                /** @description ISO time */
+                at?: unknown;
+            };
+            header?: never;
+            path: {
+                env: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnvironmentRendersDto"];
                 };
             };
         };
