@@ -114,7 +114,8 @@ function parseEnvFile(content: Buffer, field: string, ctx: GeneratorContext): Pa
     const eq = line.indexOf('=');
     const key = eq < 0 ? line : line.slice(0, eq);
     if (!ENV_VAR_NAME.test(key)) {
-      ctx.problem(field, `line ${i + 1}: ${JSON.stringify(key)} is not a valid environment variable name`);
+      // Never quote the line: in a secretGenerator's env file it may be a value (say, a line of a multi-line PEM key).
+      ctx.problem(field, `line ${i + 1}: ${eq < 0 ? 'not KEY=VALUE' : 'the text before "=" is not a valid environment variable name'}`);
       return;
     }
     if (eq < 0) {
@@ -142,7 +143,8 @@ function collectPairs(gen: Obj, field: string, ctx: GeneratorContext, name: stri
   stringList(gen.literals, `${field}.literals`, ctx).forEach((src, i) => {
     const f = `${field}.literals[${i}]`;
     const p = parseLiteral(src);
-    if (!p) ctx.problem(f, `invalid literal ${JSON.stringify(src)}, expected KEY=VALUE`);
+    // Not quoted: a secretGenerator literal holds a secret, and a malformed one ("KEY:VALUE") would leak it.
+    if (!p) ctx.problem(f, 'invalid literal, expected KEY=VALUE');
     else pairs.push({ ...p, field: f });
   });
   stringList(gen.files, `${field}.files`, ctx).forEach((src, i) => {
