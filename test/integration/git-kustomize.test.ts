@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
 import { GitRepoBuilder } from '../support/git-repo-builder';
 import { freshDatabase, TestDatabase } from '../support/db';
 import { gitIndexer } from '../support/git-index';
@@ -208,6 +209,27 @@ spec:
       expect(docs).toHaveLength(6);
       for (let i = 0; i < 6; i += 2) expect(docs[i].document_hash).toBe(docs[i + 1].document_hash);
     });
+  });
+
+  it.skipIf(!existsSync('/usr/bin/kubectl'))('renders with kubectl kustomize under renderer: binary, to the same desired objects as the built-in renderer', async () => {
+    const db = await freshDatabase();
+    try {
+      await gitIndexer(db.dataSource, {
+        repositories: [{ name: 'infra', path: repo.dir }],
+        environments: [kustomizeEnv('dev'), { ...kustomizeEnv('dev'), name: 'dev-binary', renderer: 'binary' }],
+      }).index();
+      const current = await db.dataSource.query(
+        `SELECT dc.environment, o.kind, o.namespace, o.name, dc.document_hash FROM desired_current dc JOIN objects o ON o.id = dc.object_id ORDER BY o.kind, o.name, dc.environment`,
+      );
+      const builtin = current.filter((r: { environment: string }) => r.environment === 'dev').map(({ environment: _, ...r }: Record<string, string>) => r);
+      const binary = current.filter((r: { environment: string }) => r.environment === 'dev-binary').map(({ environment: _, ...r }: Record<string, string>) => r);
+      expect(builtin).toHaveLength(3);
+      expect(binary).toEqual(builtin);
+      const renders = await db.dataSource.query(`SELECT DISTINCT renderer, status FROM kustomize_renders WHERE environment = 'dev-binary'`);
+      expect(renders).toEqual([{ renderer: 'binary', status: 'ok' }]);
+    } finally {
+      await db.drop();
+    }
   });
 
   it('ends with the same rows when a run stops after any batch and is resumed', async () => {

@@ -58,22 +58,16 @@ export function closureTouched(closure: ReadonlySet<string>, changed: Iterable<s
  * the same result.
  */
 export function closureKey(scope: string, closure: readonly string[], probe: TreeProbe): string {
-  const h = createHash('sha1');
-  h.update(scope);
-  h.update('\0');
+  const parts: string[] = [scope];
   for (const p of closure) {
-    h.update(p);
-    h.update('\0');
+    let v: string;
     if (p.endsWith('/')) {
       const list = probe.list(p === '/' ? '' : p.slice(0, -1));
-      h.update(list === null ? '-' : list.join('/'));
-    } else {
-      const blob = probe.blob(p);
-      h.update(blob ?? (probe.isDir(p) ? 'dir' : '-'));
-    }
-    h.update('\n');
+      v = list === null ? '-' : list.join('/');
+    } else v = probe.blob(p) ?? (probe.isDir(p) ? 'dir' : '-');
+    parts.push(p, v);
   }
-  return h.digest('base64');
+  return createHash('sha1').update(parts.join('\0')).digest('base64');
 }
 
 /** True when `path` is `dir` or inside it ('' is the repository root). */

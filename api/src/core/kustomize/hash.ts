@@ -9,6 +9,20 @@ import { isObj, str, type Obj } from './resource';
  * suffix never reads as a word or a number.
  */
 export function contentHashSuffix(obj: Obj): string {
+  // Rendering many commits hashes the same generated objects again and again.
+  const key = JSON.stringify([obj.kind, obj.type, obj.data, obj.binaryData]);
+  let suffix = suffixes.get(key);
+  if (suffix === undefined) {
+    suffix = computeSuffix(obj);
+    if (suffixes.size >= 20_000) suffixes.clear();
+    suffixes.set(key, suffix);
+  }
+  return suffix;
+}
+
+const suffixes = new Map<string, string>();
+
+function computeSuffix(obj: Obj): string {
   const kind = str(obj.kind);
   const fields: Record<string, string> = {
     kind: goString(kind),

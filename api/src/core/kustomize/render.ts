@@ -631,7 +631,17 @@ class Renderer {
       }
       const buf = this.readRelative(k, value.path, `${field}.path`);
       if (buf === null) return null;
-      text = buf.toString('utf8');
+      // Patch files are read-only once parsed (targets get copies): parse each file content once.
+      let parsed = patchFiles.get(buf);
+      if (parsed === undefined) {
+        parsed = parsePatchText(buf.toString('utf8'), (t) => this.yaml('resource', t, false));
+        patchFiles.set(buf, parsed);
+      }
+      if (typeof parsed === 'string') {
+        this.problem(k.file, `${field}.path`, parsed, 'invalid');
+        return null;
+      }
+      return parsed;
     } else {
       if (typeof value.patch !== 'string') {
         this.problem(k.file, `${field}.patch`, 'must be a string (use a YAML block scalar: patch: |-)', 'invalid');
@@ -796,6 +806,9 @@ export function renderKustomization(entryDir: string, fs: KustomizeFs, opts: Ren
   }
   return { objects, files: [...r.files].sort(), problems: r.problems };
 }
+
+/** Parsed patch files by content Buffer (a Git blob cache hands out one Buffer per blob). */
+const patchFiles = new WeakMap<Buffer, ParsedPatch | string>();
 
 function cloneRes(r: Res): Res {
   return { obj: clone(r.obj), prev: r.prev.map((p) => ({ ...p })), prefixes: [...r.prefixes], suffixes: [...r.suffixes], needsHash: r.needsHash, file: r.file };

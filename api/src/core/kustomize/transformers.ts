@@ -190,7 +190,15 @@ function visitContainers(node: unknown, rules: ImageRule[]): void {
       for (const c of v) {
         if (!isObj(c) || typeof c.image !== 'string') continue;
         let image = c.image;
-        for (const rule of rules) image = updateImage(image, rule) ?? image;
+        let name = splitImage(image).name;
+        for (const rule of rules) {
+          // Only a rule naming the image can change it; split again only after a change.
+          if (rule.name !== name) continue;
+          const updated = updateImage(image, rule);
+          if (updated === null) continue;
+          image = updated;
+          name = splitImage(image).name;
+        }
         c.image = image;
       }
     }
