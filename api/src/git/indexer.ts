@@ -16,7 +16,7 @@ import { extractPullRequest, extractCoAuthors } from './reader/commit-meta';
 import { runGit } from './reader/run-git';
 import { BlobContents, RepoTree } from './reader/repo-tree';
 import type { GitSource } from './source';
-import { closureTouched, findKustomizeEntryPoints, isUnder, type KustomizeProblem } from '../core/kustomize';
+import { closureHasAny, findKustomizeEntryPoints, isUnder, touchKeys, type KustomizeProblem } from '../core/kustomize';
 import { normalizePath } from '../core/kustomize/paths';
 import { loadDocuments } from '../store/documents';
 import { EntryRenderer, specFromEntryPoint, specKey, type EntrySpec, type RenderedObject } from './render-entries';
@@ -438,7 +438,7 @@ export class RepositoryIndexer {
     }
     if (!toParse.length) return out;
     this.catFile ??= new CatFile(this.o.source.dir, { env: this.o.source.env, maxBytes: this.o.repo.maxFileSize });
-    const results = await Promise.all(toParse.map(([sha]) => this.catFile!.read(sha)));
+    const results = await this.catFile.readMany(toParse.map(([sha]) => sha));
     for (let i = 0; i < toParse.length; i++) {
       // Let the previous batch's transaction make progress (see indexRange) between chunks of parsing.
       if (i % YIELD_EVERY === YIELD_EVERY - 1) await yieldToEventLoop();
@@ -607,6 +607,19 @@ export class RepositoryIndexer {
       changed.push(fc.path);
       if (fc.oldPath) changed.push(fc.oldPath);
     }
+    const keys = touchKeys(changed);
+    if (r.mode === 'kustomize') {
+      // Fixed entries: render those whose closure the commit touched (or that never rendered).
+      for (const [dir, prev] of r.entries) {
+        if (prev.closureSet && !closureHasAny(prev.closureSet, keys)) continue;
+        const state = await this.renderEntry(env, prev.spec, prev, docs);
+        r.entries.set(dir, state);
+        if (prev.objects !== state.objects) this.own(env, dir, state.objects, touched);
+        entriesChanged.set(dir, state);
+        renders.push({ environment: env.spec.name, entry: dir, commit, seq, state });
+      }
+      return;
+    }
     const base = new Map<string, EntrySpec>();
     for (const s of r.configured) if (!base.has(s.dir)) base.set(s.dir, s);
     if (r.mode === 'auto') {
@@ -618,24 +631,12 @@ export class RepositoryIndexer {
       for (const [dir, spec] of want) {
         if (results.has(dir)) continue;
         const prev = r.entries.get(dir);
-        const same = prev !== undefined && specKey(prev.spec) === specKey(spec);
-        if (same && prev.closureSet && !closureTouched(prev.closureSet, changed)) {
+        const same = prev !== undefined && (prev.spec === spec || specKey(prev.spec) === specKey(spec));
+        if (same && prev.closureSet && !closureHasAny(prev.closureSet, keys)) {
           results.set(dir, { state: prev, rendered: false });
           continue;
         }
-        const out = await this.renderer!.render(spec, env.spec.defaultNamespace, same ? prev.closure : null, docs);
-        const ok = out.problems.length === 0;
-        results.set(dir, {
-          rendered: true,
-          state: {
-            spec,
-            closure: out.closure,
-            closureSet: new Set(out.closure),
-            objects: ok ? out.objects : (prev?.objects ?? []),
-            refs: ok ? out.refs : (prev?.refs ?? []),
-            problems: out.problems,
-          },
-        });
+        results.set(dir, { rendered: true, state: await this.renderEntry(env, spec, same ? prev : null, docs, prev) });
       }
       if (r.mode !== 'auto') break;
       const next = new Map(base);
@@ -676,7 +677,25 @@ export class RepositoryIndexer {
     }
   }
 
-  /** Apply one first-parent commit to an environment; returns its desired revisions and state changes. */
+  /**
+   * Render one entry at the current tree. `same` is the entry's state when it rendered with this
+   * spec before (its closure is tried as the cache key); a render with problems keeps the objects
+   * of `previous` (the entry's state, whatever its spec).
+   */
+  private async renderEntry(env: EnvState, spec: EntrySpec, same: EntryState | null, docs: Map<string, string>, previous: EntryState | undefined = same ?? undefined): Promise<EntryState> {
+    const out = await this.renderer!.render(spec, env.spec.defaultNamespace, same?.closure ?? null, docs);
+    const ok = out.problems.length === 0;
+    return {
+      spec,
+      closure: out.closure,
+      closureSet: same?.closure === out.closure && same.closureSet ? same.closureSet : new Set(out.closure),
+      objects: ok ? out.objects : (previous?.objects ?? []),
+      refs: ok ? out.refs : (previous?.refs ?? []),
+      problems: out.problems,
+    };
+  }
+
+  /** Apply one first-parent commit to an environment's files (plain objects, desired_files). */
   private applyFiles(env: EnvState, commit: LogCommit, filesChanged: Map<string, string | null>, touched: Set<string>): void {
     for (const fc of commit.files) {
       if (fc.status === 'R' && fc.oldPath && env.match(fc.oldPath)) {

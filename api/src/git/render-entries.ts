@@ -60,7 +60,16 @@ export interface EntryRendererOptions {
 
 const FLUX_APPLIED = new Set(['targetNamespace']);
 
+const specKeys = new WeakMap<EntrySpec, string>();
+
+/** A string equal for specs that render alike (cached per spec object: the indexer compares them per entry per commit). */
 export function specKey(s: EntrySpec): string {
+  let k = specKeys.get(s);
+  if (k === undefined) specKeys.set(s, (k = computeSpecKey(s)));
+  return k;
+}
+
+function computeSpecKey(s: EntrySpec): string {
   return JSON.stringify([s.dir, s.source, s.renderer, s.loadRestrictions, s.missingKustomization, s.targetNamespace ?? null, s.refProblems ?? []]);
 }
 

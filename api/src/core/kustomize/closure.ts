@@ -44,6 +44,28 @@ export function closureTouchedBy(closure: ReadonlySet<string>, changed: string):
   return false;
 }
 
+/**
+ * The closure members a set of changed paths can touch (each path, its
+ * ancestor directories, and their listings): compute once per commit, then
+ * test each closure with closureHasAny — the same answer as closureTouched.
+ */
+export function touchKeys(changed: Iterable<string>): string[] {
+  const keys = new Set<string>();
+  for (const p of changed) {
+    keys.add(p);
+    for (const dir of ancestorDirs(p)) {
+      keys.add(dir === '' ? '/' : `${dir}/`);
+      if (dir !== '') keys.add(dir);
+    }
+  }
+  return [...keys];
+}
+
+export function closureHasAny(closure: ReadonlySet<string>, keys: readonly string[]): boolean {
+  for (const k of keys) if (closure.has(k)) return true;
+  return false;
+}
+
 /** True when any of the changed paths touches the closure (see closureTouchedBy). */
 export function closureTouched(closure: ReadonlySet<string>, changed: Iterable<string>): boolean {
   for (const p of changed) if (closureTouchedBy(closure, p)) return true;

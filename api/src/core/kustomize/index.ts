@@ -5,4 +5,4 @@ export { createKustomizeCache, type KustomizeCache } from './cache';
 export { contentHashSuffix } from './hash';
 export { loadKustomizeYaml } from './yaml';
 export type { KustomizeFs, KustomizeProblem, KustomizeProblemCode, RenderOptions, RenderResult } from './types';
-export { closureKey, closureTouched, closureTouchedBy, ancestorDirs, isUnder, LruMap, type TreeProbe } from './closure';
+export { closureKey, closureTouched, closureTouchedBy, closureHasAny, touchKeys, ancestorDirs, isUnder, LruMap, type TreeProbe } from './closure';

@@ -99,9 +99,17 @@ export class CatFile {
     });
   }
 
-  /** Read many objects, pipelined; results in input order. */
+  /** Read many objects, pipelined, with one write for all their ids; results in input order. */
   readMany(shas: readonly string[]): Promise<CatFileResult[]> {
-    return Promise.all(shas.map((sha) => this.read(sha)));
+    if (this.closed) return Promise.reject(new CatFileError('cat-file reader is closed'));
+    const ids = shas.map((sha) => sha.toLowerCase());
+    const bad = ids.find((id) => !OBJECT_ID.test(id));
+    if (bad !== undefined) return Promise.reject(new CatFileError(`not a full object id: ${JSON.stringify(bad)}`));
+    if (!ids.length) return Promise.resolve([]);
+    const child = this.ensureProcess();
+    const results = ids.map((id) => new Promise<CatFileResult>((resolve, reject) => this.queue.push({ sha: id, resolve, reject })));
+    child.stdin.write(`${ids.join('\n')}\n`);
+    return Promise.all(results);
   }
 
   /** Let in-flight reads finish, then end the process. Further reads are rejected. */

@@ -105,7 +105,7 @@ export class BlobContents {
 
   constructor(
     private readonly catFile: () => CatFile,
-    private readonly budget = 256 * 1024 * 1024,
+    private readonly budget = 64 * 1024 * 1024,
   ) {}
 
   get(blob: string): Buffer | undefined {
@@ -126,7 +126,7 @@ export class BlobContents {
     const need = [...new Set(blobs)].filter((b) => !this.map.has(b));
     if (!need.length) return;
     const cf = this.catFile();
-    const results = await Promise.all(need.map((b) => cf.read(b)));
+    const results = await cf.readMany(need);
     for (const r of results) {
       let content: Buffer;
       if ('missing' in r) {
