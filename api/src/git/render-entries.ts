@@ -138,6 +138,12 @@ export class EntryRenderer {
    * its previous self is not serialized, normalized and hashed again.
    */
   private readonly lastRaw = new Map<string, Map<string, { obj: Record<string, unknown>; desired: RenderedObject }>>();
+  /**
+   * What each rendered object instance became, per entry scope: the renderer hands out the very
+   * same (never changed) instance for an object whose inputs did not change, so most objects of a
+   * render cost one lookup.
+   */
+  private readonly byInstance = new Map<string, WeakMap<object, RenderedObject>>();
   /** Renders done (not answered from the cache), for summaries and benchmarks. */
   renders = 0;
   cacheHits = 0;
@@ -205,10 +211,15 @@ export class EntryRenderer {
     const seen = new Set<string>();
     const before = this.lastRaw.get(scope);
     const now = new Map<string, { obj: Record<string, unknown>; desired: RenderedObject }>();
+    let known = this.byInstance.get(scope);
+    if (known === undefined) this.byInstance.set(scope, (known = new WeakMap()));
     for (const obj of objects) {
       const rawKey = rawIdentity(obj);
-      const prev = before?.get(rawKey);
-      let d: RenderedObject | null = prev && deepEqual(prev.obj, obj) ? prev.desired : null;
+      let d: RenderedObject | null = known.get(obj) ?? null;
+      if (!d) {
+        const prev = before?.get(rawKey);
+        d = prev && deepEqual(prev.obj, obj) ? prev.desired : null;
+      }
       if (!d) {
         const parsed = parseManifestFile('rendered.json', Buffer.from(JSON.stringify(obj)), { maxBytes: this.o.maxFileBytes, defaultNamespace });
         const first = parsed.objects.find((x) => !x.isKustomizeConfig);
@@ -223,6 +234,7 @@ export class EntryRenderer {
         docs.set(hash, canonical);
         d = { key: identityKey(first.identity), identity: first.identity, hash };
       }
+      known.set(obj, d);
       now.set(rawKey, { obj, desired: d });
       if (!seen.has(d.key)) {
         seen.add(d.key);
@@ -291,12 +303,14 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   return true;
 }
 
+/** Sets the namespace on copies (rendered objects may be shared with the renderer's cache and must not change). */
 function applyTargetNamespace(objects: Record<string, unknown>[], namespace: string): void {
-  for (const obj of objects) {
+  for (let i = 0; i < objects.length; i++) {
+    const obj = objects[i]!;
     const apiVersion = typeof obj.apiVersion === 'string' ? obj.apiVersion : '';
     const group = apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '';
     if (typeof obj.kind !== 'string' || isBuiltinClusterScoped(group, obj.kind)) continue;
     const md = obj.metadata;
-    if (md && typeof md === 'object' && !Array.isArray(md)) (md as Record<string, unknown>).namespace = namespace;
+    if (md && typeof md === 'object' && !Array.isArray(md)) objects[i] = { ...obj, metadata: { ...(md as Record<string, unknown>), namespace } };
   }
 }

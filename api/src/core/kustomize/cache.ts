@@ -33,10 +33,33 @@ export interface SubBuild {
   result: unknown[] | null | 'missing' | 'component';
 }
 
+/** What one kustomization's transformers made of each object (renderer-private; see Renderer.runTransformers). */
+export interface TransformMemo {
+  /** The parsed kustomization (the parse cache hands out one instance per content). */
+  raw: unknown;
+  /** What the transformers read (patch files): the memo holds while they read the same. */
+  reads: SubBuild;
+  /** Input object → output (null: deleted by a patch), with the decisions it depended on. */
+  out: WeakMap<object, TransformDone>;
+}
+
+export interface TransformDone {
+  out: unknown;
+  /** Decision points that matched the object, and what each decided then. */
+  ops: number[];
+  applied: Array<boolean | null>;
+}
+
 export class ParseCache implements KustomizeCache {
   private readonly entries = new Map<string, Entry>();
   /** Directory resources built by earlier renders, by directory and what names it (one version each). */
   readonly subs = new Map<string, SubBuild>();
+  /** Per kustomization directory: its transformers' output per object. */
+  readonly transforms = new Map<string, TransformMemo>();
+  /** Generated objects with their hash suffix, by the object before. */
+  readonly hashed = new WeakMap<object, unknown>();
+  /** Finished objects (name references fixed, metadata finalized; null: dropped), by the object before and the renamed objects' key. */
+  readonly finished = new WeakMap<object, { key: string; out: unknown }>();
   constructor(private readonly maxEntries: number) {}
 
   get size(): number {
@@ -46,6 +69,7 @@ export class ParseCache implements KustomizeCache {
   clear(): void {
     this.entries.clear();
     this.subs.clear();
+    this.transforms.clear();
   }
 
   lookup(key: string): Entry | undefined {

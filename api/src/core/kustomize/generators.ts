@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { own } from './memo';
 import { basename } from './paths';
 import { allIds, effectiveNamespace, isObj, newRes, type GeneratorBehavior, type Obj, type Res } from './resource';
 
@@ -279,7 +280,9 @@ export function addGenerated(list: Res[], g: Generated, ctx: GeneratorContext): 
     );
     return;
   }
-  const existing = matches[0]!;
+  // Change a private copy when the match is shared with a cache (see memo.ts).
+  const existing = own(matches[0]!);
+  if (existing !== matches[0]) list[list.indexOf(matches[0]!)] = existing;
   const emd = existing.obj.metadata as Obj;
   for (const key of ['labels', 'annotations'] as const) {
     const merged = { ...(isObj(emd[key]) ? emd[key] : {}), ...(isObj(md[key]) ? md[key] : {}) };

@@ -144,6 +144,9 @@ const RULES: Rule[] = [
   })),
 ];
 
+/** Kinds whose renames other objects follow (only renamed objects of these kinds can change a reference). */
+export const NAME_REF_KINDS: ReadonlySet<string> = new Set(RULES.map((r) => r.kind));
+
 export interface NameRefProblem {
   file: string;
   message: string;
@@ -155,7 +158,7 @@ function samePrefixesSuffixes(a: Res, b: Res): boolean {
 }
 
 /** Points references at renamed objects. Ambiguous references are left alone and reported. */
-export function fixNameReferences(list: Res[], problems: NameRefProblem[]): void {
+export function fixNameReferences(list: Res[], problems: NameRefProblem[], only?: ReadonlySet<Res>): void {
   // Only renamed objects can be referred to by an old name.
   const renamed = list.filter((r) => r.prev.length > 0);
   if (renamed.length === 0) return;
@@ -168,6 +171,8 @@ export function fixNameReferences(list: Res[], problems: NameRefProblem[]): void
   }
   const referrersByKind = new Map<string, Res[]>();
   for (const r of list) {
+    // `only`: fix the references of these objects (the others are unchanged since an earlier run); every object is a candidate.
+    if (only !== undefined && !only.has(r)) continue;
     const k = kindOf(r);
     let l = referrersByKind.get(k);
     if (!l) referrersByKind.set(k, (l = []));

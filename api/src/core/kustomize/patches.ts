@@ -19,6 +19,7 @@ import {
   type PrevId,
   type Res,
 } from './resource';
+import type { MatchTrace } from './memo';
 import { targetMatches, type Target } from './selector';
 import { applyStrategicMerge } from './smp';
 
@@ -110,7 +111,8 @@ function applySmpDoc(list: Res[], r: Res, patch: Obj): void {
 }
 
 /** A strategic merge patch without a target: it names its object (any of its current or earlier identities). */
-export function applySmpByIdentity(list: Res[], patch: Obj, field: string, ctx: PatchContext): void {
+export function applySmpByIdentity(list: Res[], patch: Obj, field: string, ctx: PatchContext, trace?: MatchTrace): void {
+  const op = trace ? trace.next() : 0;
   const id = patchId(patch);
   if (!id.kind || !id.name) {
     ctx.problem(field, 'a strategic merge patch without a target needs apiVersion, kind and metadata.name', 'invalid');
@@ -125,16 +127,20 @@ export function applySmpByIdentity(list: Res[], patch: Obj, field: string, ctx: 
         (x) => x.group === id.group && x.version === id.version && x.kind === id.kind && x.name === id.name && effectiveNamespace(x) === want,
       ),
   );
-  if (matches.length !== 1) {
+  const total = matches.length + (trace ? trace.outside(op) : 0);
+  trace?.record(op, matches, total === 1);
+  if (total !== 1) {
     ctx.problem(
       field,
-      matches.length === 0
+      total === 0
         ? `no object matches the strategic merge patch for ${describe(id)}`
-        : `${matches.length} objects match the strategic merge patch for ${describe(id)}`,
+        : `${total} objects match the strategic merge patch for ${describe(id)}`,
       'not-applied',
     );
     return;
   }
+  // The one match is an unchanged object outside this (partial) list.
+  if (matches.length === 0) return;
   // The patch found its object by any of its names; it must not rename it back.
   const target = matches[0]!;
   const copy = clone(patch);
@@ -151,7 +157,7 @@ export interface PatchOptions {
 }
 
 /** A patch with a target: applied to every selected object (none selected is not an error, as in kustomize). */
-export function applyTargetedPatch(list: Res[], patch: ParsedPatch, target: Target, options: PatchOptions, field: string, ctx: PatchContext): void {
+export function applyTargetedPatch(list: Res[], patch: ParsedPatch, target: Target, options: PatchOptions, field: string, ctx: PatchContext, trace?: MatchTrace): void {
   const selected = list.filter((r) => targetMatches(target, r));
   for (const r of selected) {
     if (patch.type === 'json') {
@@ -163,6 +169,7 @@ export function applyTargetedPatch(list: Res[], patch: ParsedPatch, target: Targ
         Object.assign(r.obj, out);
       } catch (e) {
         if (!(e instanceof JsonPatchError)) throw e;
+        trace?.taint(r);
         ctx.problem(field, `JSON patch does not apply to ${kindOf(r)} ${nameOf(r)}: ${e.message}`, 'not-applied');
       }
       continue;

@@ -1,8 +1,10 @@
 import { YamlLoadError } from '../manifests';
-import { ParseCache, parseYaml, type SubBuild, type YamlMode } from './cache';
+import { createHash } from 'node:crypto';
+import { ParseCache, parseYaml, type SubBuild, type TransformDone, type TransformMemo, type YamlMode } from './cache';
 import { addGenerated, generate, readGeneratorOptions, stringMap, type GeneratorContext } from './generators';
 import { contentHashSuffix } from './hash';
-import { fixNameReferences } from './nameref';
+import { cloneRes, ensureOwned, markShared, type MatchTrace } from './memo';
+import { fixNameReferences, NAME_REF_KINDS } from './nameref';
 import { applySmpByIdentity, applyTargetedPatch, parsePatchText, readPatchOptions, type ParsedPatch } from './patches';
 import { basename, isWithin, joinPath, looksRemote, normalizePath } from './paths';
 import { applyReplacements } from './replacements';
@@ -11,10 +13,10 @@ import {
   groupOfApiVersion,
   idKey,
   idString,
-  clone,
   isObj,
   kindOf,
   nameOf,
+  namespaceOf,
   newRes,
   setName,
   storePrevious,
@@ -178,7 +180,8 @@ class Renderer {
         r.visited.push(...memo.visited);
       }
       const out = memo.result as Res[] | null | 'missing' | 'component';
-      return Array.isArray(out) ? out.map(cloneRes) : out;
+      // Shared instances (see memo.ts): whoever changes them takes a copy first.
+      return Array.isArray(out) ? out.slice() : out;
     }
     const rec: SubBuild = { reads: [], dirs: [], lists: [], files: [], visited: [], problems: [], result: null };
     this.recorders.push(rec);
@@ -193,7 +196,8 @@ class Renderer {
     rec.problems = this.problems.slice(before);
     // A cycle depends on the including stack: never reuse a build that met one.
     if (this.cache && !rec.problems.some((p) => p.code === 'cycle')) {
-      rec.result = Array.isArray(out) ? out.map(cloneRes) : out;
+      if (Array.isArray(out)) for (const r of out) markShared(r);
+      rec.result = Array.isArray(out) ? out.slice() : out;
       this.cache.subs.set(key, rec);
     }
     return out;
@@ -475,6 +479,7 @@ class Renderer {
       return;
     }
     // A component works on what its parent has accumulated so far.
+    ensureOwned(ra);
     this.accumulate(sub, stack, ra);
   }
 
@@ -500,7 +505,114 @@ class Renderer {
 
   // ---------------------------------------------------------- transformers
 
+  /**
+   * The kustomization's patches and transformers over `ra` (in place). With a
+   * shared cache, an object this kustomization transformed before (the same
+   * instance, from a reused directory build) takes its earlier output, and
+   * only the others run through the transformers; see transformIncrementally.
+   */
   runTransformers(k: Kustomization, ra: Res[]): void {
+    if (!TRANSFORMER_FIELDS.some((f) => k.raw[f] !== undefined && k.raw[f] !== null)) return;
+    // replacements copy values between objects: no object's output is its own.
+    if (this.cache === undefined || (k.raw.replacements !== undefined && k.raw.replacements !== null)) {
+      ensureOwned(ra);
+      this.transform(k, ra);
+      return;
+    }
+    this.transformIncrementally(k, ra, this.cache);
+  }
+
+  /**
+   * Every transformer acts on each object by itself, except for decisions on
+   * the whole list (a patch by identity needs exactly one match; a replicas
+   * entry with no match is a problem). The changed objects run through the
+   * transformers with the unchanged ones counted through a MatchTrace; an
+   * unchanged object's earlier output stands when every decision that
+   * matched it comes out the same, else everything runs again.
+   */
+  private transformIncrementally(k: Kustomization, ra: Res[], cache: ParseCache): void {
+    const key = `${k.dir}\0${this.restrict}\0${this.maxBytes}`;
+    let memo: TransformMemo | undefined = cache.transforms.get(key);
+    if (memo !== undefined && (memo.raw !== k.raw || !this.stillValid(memo.reads))) memo = undefined;
+    const hits = new Map<Res, TransformDone>();
+    const outside = new Map<number, number>();
+    const misses: Res[] = [];
+    for (const r of ra) {
+      const d = memo?.out.get(r);
+      if (d === undefined) {
+        misses.push(r);
+        continue;
+      }
+      hits.set(r, d);
+      for (const op of d.ops) outside.set(op, (outside.get(op) ?? 0) + 1);
+    }
+    const work = misses.map(cloneRes);
+    const decisions = new Map<number, boolean | null>();
+    const matched = new Map<Res, { ops: number[]; applied: Array<boolean | null> }>();
+    const tainted = new Set<Res>();
+    let n = 0;
+    const trace: MatchTrace = {
+      next: () => n++,
+      outside: (op) => outside.get(op) ?? 0,
+      record: (op, list, applied) => {
+        decisions.set(op, applied);
+        for (const r of list) {
+          let m = matched.get(r);
+          if (!m) matched.set(r, (m = { ops: [], applied: [] }));
+          m.ops.push(op);
+          m.applied.push(applied);
+        }
+      },
+      taint: (r) => tainted.add(r),
+    };
+    const problemsBefore = this.problems.length;
+    const reads: SubBuild = { reads: [], dirs: [], lists: [], files: [], visited: [], problems: [], result: null };
+    const sub = work.slice();
+    this.recorders.push(reads);
+    try {
+      this.transform(k, sub, trace);
+    } finally {
+      this.recorders.pop();
+    }
+    for (const d of hits.values()) {
+      for (let i = 0; i < d.ops.length; i++) {
+        const was = d.applied[i]!;
+        if (was !== null && decisions.get(d.ops[i]!) !== was) {
+          // A decision changed for an unchanged object: transform everything again, remember nothing.
+          this.problems.length = problemsBefore;
+          cache.transforms.delete(key);
+          ensureOwned(ra);
+          this.transform(k, ra);
+          return;
+        }
+      }
+    }
+    if (memo === undefined) {
+      memo = { raw: k.raw, reads, out: new WeakMap() };
+      cache.transforms.set(key, memo);
+    }
+    const alive = new Set(sub);
+    const out: Res[] = [];
+    let w = 0;
+    for (const r of ra) {
+      const d = hits.get(r);
+      if (d !== undefined) {
+        if (d.out !== null) out.push(d.out as Res);
+        continue;
+      }
+      const c = work[w++]!;
+      const live = alive.has(c);
+      if (!tainted.has(c)) {
+        const m = matched.get(c);
+        memo.out.set(r, { out: live ? markShared(c) : null, ops: m?.ops ?? [], applied: m?.applied ?? [] });
+      }
+      if (live) out.push(c);
+    }
+    ra.length = 0;
+    for (const r of out) ra.push(r);
+  }
+
+  private transform(k: Kustomization, ra: Res[], trace?: MatchTrace): void {
     const patchCtx = (field: string) => ({
       problem: (f: string, message: string, code: KustomizeProblemCode = 'invalid') => this.problem(k.file, f || field, message, code),
     });
@@ -514,7 +626,7 @@ class Renderer {
         this.problem(k.file, e.field, typeof parsed === 'string' ? parsed : 'patchesStrategicMerge entries must be strategic merge patches, not JSON patches', 'invalid');
         continue;
       }
-      for (const doc of parsed.docs) applySmpByIdentity(ra, doc, e.field, patchCtx(e.field));
+      for (const doc of parsed.docs) applySmpByIdentity(ra, doc, e.field, patchCtx(e.field), trace);
     }
 
     for (const e of this.maps(k, 'patches')) {
@@ -530,7 +642,7 @@ class Renderer {
           this.problem(k.file, e.field, 'a JSON 6902 patch needs a target', 'invalid');
           continue;
         }
-        for (const doc of parsed.docs) applySmpByIdentity(ra, doc, e.field, patchCtx(e.field));
+        for (const doc of parsed.docs) applySmpByIdentity(ra, doc, e.field, patchCtx(e.field), trace);
         continue;
       }
       if (parsed.type === 'smp' && parsed.docs.length > 1) {
@@ -542,7 +654,7 @@ class Renderer {
         this.problem(k.file, `${e.field}.target`, target, 'invalid');
         continue;
       }
-      applyTargetedPatch(ra, parsed, target, options, e.field, patchCtx(e.field));
+      applyTargetedPatch(ra, parsed, target, options, e.field, patchCtx(e.field), trace);
     }
 
     const namespace = this.string(k, 'namespace');
@@ -574,7 +686,7 @@ class Renderer {
         this.problem(k.file, `${e.field}.target`, target, 'invalid');
         continue;
       }
-      applyTargetedPatch(ra, parsed, target, { allowNameChange: false, allowKindChange: false }, e.field, patchCtx(e.field));
+      applyTargetedPatch(ra, parsed, target, { allowNameChange: false, allowKindChange: false }, e.field, patchCtx(e.field), trace);
     }
 
     for (const e of this.maps(k, 'replicas')) {
@@ -583,7 +695,7 @@ class Renderer {
         this.problem(k.file, e.field, 'needs a name and an integer count', 'invalid');
         continue;
       }
-      if (!applyReplicas(ra, name, count)) {
+      if (!applyReplicas(ra, name, count, trace)) {
         this.problem(k.file, e.field, `no Deployment, ReplicaSet, StatefulSet or ReplicationController named ${name}`, 'not-applied');
       }
     }
@@ -742,6 +854,7 @@ class Renderer {
   // ---------------------------------------------------------------- finish
 
   finish(ra: Res[], sort: SortOptions): Record<string, unknown>[] {
+    if (this.cache !== undefined) return this.finishIncrementally(ra, sort, this.cache);
     for (const r of ra) {
       const kind = kindOf(r);
       if (r.needsHash && (kind === 'ConfigMap' || kind === 'Secret')) {
@@ -756,6 +869,59 @@ class Renderer {
     const kept = finalizeMetadata(ra);
     return sortResources(kept, sort).map((r) => r.obj);
   }
+
+  /**
+   * finish() with a shared cache: hash suffixes are remembered per object, and
+   * name references are fixed only for objects not finished before against
+   * the same renamed objects (the only thing besides itself a referrer's
+   * result depends on). The returned objects may be shared with the cache.
+   */
+  private finishIncrementally(input: Res[], sort: SortOptions, cache: ParseCache): Record<string, unknown>[] {
+    const ra = input.slice();
+    for (let i = 0; i < ra.length; i++) {
+      const r = ra[i]!;
+      const kind = kindOf(r);
+      if (!r.needsHash || (kind !== 'ConfigMap' && kind !== 'Secret')) continue;
+      let h = cache.hashed.get(r) as Res | undefined;
+      if (h === undefined) {
+        h = cloneRes(r);
+        const suffix = contentHashSuffix(h.obj);
+        storePrevious(h);
+        setName(h, `${nameOf(h)}-${suffix}`);
+        cache.hashed.set(r, markShared(h));
+      }
+      ra[i] = h;
+    }
+    const key = renamedKey(ra);
+    const only = new Set<Res>();
+    const before = new Map<Res, Res>();
+    for (let i = 0; i < ra.length; i++) {
+      const r = ra[i]!;
+      const f = cache.finished.get(r);
+      if (f !== undefined && f.key === key) continue;
+      const c = cloneRes(r);
+      before.set(c, r);
+      only.add(c);
+      ra[i] = c;
+    }
+    const nameProblems: Array<{ file: string; message: string }> = [];
+    if (only.size > 0) fixNameReferences(ra, nameProblems, only);
+    for (const p of nameProblems) this.problem(p.file, '', p.message, 'conflict');
+    const kept: Res[] = [];
+    for (const r of ra) {
+      if (!only.has(r)) {
+        const f = cache.finished.get(r)!.out as Res | null;
+        if (f !== null) kept.push(f);
+        continue;
+      }
+      const f = finalizeMetadata([r])[0] ?? null;
+      // A run with ambiguous references remembers nothing (its problems are not per object).
+      if (nameProblems.length === 0) cache.finished.set(before.get(r)!, { key, out: f === null ? null : markShared(f) });
+      if (f !== null) kept.push(f);
+    }
+    return sortResources(kept, sort).map((r) => r.obj);
+  }
+
 
   sortOptions(k: Kustomization | null): SortOptions {
     const raw = k?.raw.sortOptions;
@@ -810,6 +976,35 @@ export function renderKustomization(entryDir: string, fs: KustomizeFs, opts: Ren
 /** Parsed patch files by content Buffer (a Git blob cache hands out one Buffer per blob). */
 const patchFiles = new WeakMap<Buffer, ParsedPatch | string>();
 
-function cloneRes(r: Res): Res {
-  return { obj: clone(r.obj), prev: r.prev.map((p) => ({ ...p })), prefixes: [...r.prefixes], suffixes: [...r.suffixes], needsHash: r.needsHash, file: r.file };
+/** Fields whose presence makes runTransformers do something. */
+const TRANSFORMER_FIELDS = [
+  'patchesStrategicMerge',
+  'patches',
+  'namespace',
+  'namePrefix',
+  'nameSuffix',
+  'labels',
+  'commonLabels',
+  'commonAnnotations',
+  'patchesJson6902',
+  'replicas',
+  'images',
+  'imageTags',
+  'replacements',
+] as const;
+
+/**
+ * Everything name reference fixing reads from the objects that can be
+ * referred to by an old name (renamed objects of the kinds it knows), as one
+ * short key: equal keys fix a given referrer the same way.
+ */
+function renamedKey(ra: Res[]): string {
+  const h = createHash('sha1');
+  for (const r of ra) {
+    if (r.prev.length === 0 || !NAME_REF_KINDS.has(kindOf(r))) continue;
+    h.update(JSON.stringify([r.obj.apiVersion, kindOf(r), nameOf(r), namespaceOf(r), r.prev, r.prefixes, r.suffixes]));
+    h.update('\n');
+  }
+  return h.digest('base64');
 }
+

@@ -7,6 +7,7 @@ import {
   visitFieldSpecs,
   type FieldSpec,
 } from './fieldspec';
+import type { MatchTrace } from './memo';
 import {
   allIds,
   groupOf,
@@ -207,16 +208,20 @@ function visitContainers(node: unknown, rules: ImageRule[]): void {
 }
 
 /** `replicas:` — sets spec/replicas on Deployments, ReplicaSets, StatefulSets and ReplicationControllers with this (current or earlier) name. Returns false when none has it. */
-export function applyReplicas(list: Res[], name: string, count: number): boolean {
-  let found = false;
+export function applyReplicas(list: Res[], name: string, count: number, trace?: MatchTrace): boolean {
+  const op = trace ? trace.next() : 0;
+  const matched: Res[] = [];
   for (const r of list) {
     if (!allIds(r).some((id) => id.name === name)) continue;
+    let hit = false;
     visitFieldSpecs(r, REPLICA_SPECS, (parent, key) => {
-      found = true;
+      hit = true;
       parent[key] = count;
     });
+    if (hit) matched.push(r);
   }
-  return found;
+  trace?.record(op, matched, null);
+  return matched.length > 0 || (trace !== undefined && trace.outside(op) > 0);
 }
 
 /** Drops objects marked local-config and empty annotation maps, as kustomize's output does. */
