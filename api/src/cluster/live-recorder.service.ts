@@ -289,6 +289,10 @@ class ClusterSupervisor {
         this.recorder = null;
         if (lease !== 'none') await lease.release();
       }
+      // A replica that just lost its lease (its session died, or another leader was named) stands back for two
+      // retry periods before competing again, so a healthy standby takes over instead of the same process
+      // grabbing the lock back at once.
+      if (lost && !this.stopped) await sleep(2 * this.retryMs, this.abort.signal);
     }
   }
 }
