@@ -75,6 +75,7 @@ const ROUTES: Route[] = [
   { method: 'GET', template: '/api/v1/commits', need: 'viewer', ok: 200, call: () => ({ path: '/api/v1/commits' }) },
   { method: 'GET', template: '/api/v1/commits/{sha}', need: 'viewer', ok: 200, call: () => ({ path: `/api/v1/commits/${sha}` }) },
   { method: 'GET', template: '/api/v1/environments/{env}/desired', need: 'viewer', ok: 200, call: () => ({ path: `/api/v1/environments/${ENV}/desired` }) },
+  { method: 'GET', template: '/api/v1/environments/{env}/renders', need: 'viewer', ok: 200, call: () => ({ path: `/api/v1/environments/${ENV}/renders` }) },
   {
     method: 'POST',
     template: '/api/v1/hooks/git/{repository}',
