@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { ParseCache, parseYaml, type SubBuild, type TransformDone, type TransformMemo, type YamlMode } from './cache';
 import { addGenerated, generate, readGeneratorOptions, stringMap, type GeneratorContext } from './generators';
 import { contentHashSuffix } from './hash';
-import { cloneRes, ensureOwned, markShared, type MatchTrace } from './memo';
+import { cloneRes, ensureOwned, isShared, markShared, type MatchTrace } from './memo';
 import { fixNameReferences, NAME_REF_KINDS } from './nameref';
 import { applySmpByIdentity, applyTargetedPatch, parsePatchText, readPatchOptions, type ParsedPatch } from './patches';
 import { basename, isWithin, joinPath, looksRemote, normalizePath } from './paths';
@@ -999,12 +999,19 @@ const TRANSFORMER_FIELDS = [
  * short key: equal keys fix a given referrer the same way.
  */
 function renamedKey(ra: Res[]): string {
-  const h = createHash('sha1');
+  const parts: string[] = [];
   for (const r of ra) {
     if (r.prev.length === 0 || !NAME_REF_KINDS.has(kindOf(r))) continue;
-    h.update(JSON.stringify([r.obj.apiVersion, kindOf(r), nameOf(r), namespaceOf(r), r.prev, r.prefixes, r.suffixes]));
-    h.update('\n');
+    // Shared instances never change: their part is computed once.
+    let part = renamedParts.get(r);
+    if (part === undefined) {
+      part = JSON.stringify([r.obj.apiVersion, kindOf(r), nameOf(r), namespaceOf(r), r.prev, r.prefixes, r.suffixes]);
+      if (isShared(r)) renamedParts.set(r, part);
+    }
+    parts.push(part);
   }
-  return h.digest('base64');
+  return createHash('sha1').update(parts.join('\n')).digest('base64');
 }
+
+const renamedParts = new WeakMap<Res, string>();
 
