@@ -22,24 +22,24 @@ import type { ReportFormat } from './report.types';
 
 type Progress = (fraction: number, phase: string, done: number, total: number) => void;
 
-/** What `driftline report` generates: everything the worker thread needs, as plain data. */
-export interface GenerateJob {
-  config?: string;
-  json?: boolean;
-  env: ConfigEnv;
-  request: ReportRequest;
-  output: string;
-  createdBy: string;
-}
+/** What `driftline report` (generate) or `report verify` does: everything the worker thread needs, as plain data. */
+export type ReportJob = { config?: string; json?: boolean; env: ConfigEnv } & (
+  | { kind: 'generate'; request: ReportRequest; output: string; createdBy: string }
+  | { kind: 'verify'; file: string }
+);
+
+type JobResult<J extends ReportJob> = J extends { kind: 'generate' } ? ReportView : VerifyResult;
 
 export type WorkerMessage =
   | { type: 'progress'; args: Parameters<Progress> }
-  | { type: 'done'; view: ReportView }
+  | { type: 'done'; result: ReportView | VerifyResult }
   | { type: 'error'; error: { name: string; message: string; code?: unknown; status?: unknown; details?: unknown; stack?: string } };
 
-/** Opens the database, writes the report file, and records it. */
-export function runGenerate(job: GenerateJob, onProgress: Progress): Promise<ReportView> {
-  return withRuntime({ config: job.config, json: job.json }, job.env, (rt) => reportsService(rt).generateToFile(job.request, job.output, job.createdBy, onProgress));
+/** Opens the database, then writes the report file and records it, or verifies a report file. */
+export function runJob(job: ReportJob, onProgress: Progress): Promise<ReportView | VerifyResult> {
+  return withRuntime<ReportView | VerifyResult>({ config: job.config, json: job.json }, job.env, (rt) =>
+    job.kind === 'generate' ? reportsService(rt).generateToFile(job.request, job.output, job.createdBy, onProgress) : reportsService(rt).verify(job.file),
+  );
 }
 
 /**
@@ -56,20 +56,20 @@ export function runGenerate(job: GenerateJob, onProgress: Progress): Promise<Rep
 const REPORT_HEAP: ResourceLimits = { maxYoungGenerationSizeMb: 32, maxOldGenerationSizeMb: 160 };
 
 /**
- * Runs the report in a worker thread with REPORT_HEAP limits (the documented way to bound one task's
+ * Runs a report job (generate or verify, which re-derives every record) in a worker thread with REPORT_HEAP limits (the documented way to bound one task's
  * heap without restarting the process with other flags). Embedded PGlite runs in-process: its WASM
  * heap is far larger than these limits are meant for. From the TypeScript sources (tests), in-process too.
  */
-function generate(job: GenerateJob, onProgress: Progress): Promise<ReportView> {
+function inWorker<J extends ReportJob>(job: J, onProgress: Progress = () => undefined): Promise<JobResult<J>> {
   const embedded = !loadConfig({ configPath: job.config, env: job.env }).config.database.url;
-  if (embedded || !__filename.endsWith('.js')) return runGenerate(job, onProgress);
+  if (embedded || !__filename.endsWith('.js')) return runJob(job, onProgress) as Promise<JobResult<J>>;
   const { Worker } = require('node:worker_threads') as typeof import('node:worker_threads');
-  return new Promise((resolvePromise, reject) => {
+  return new Promise<JobResult<J>>((resolvePromise, reject) => {
     const worker = new Worker(join(__dirname, 'report-worker.js'), { workerData: job, resourceLimits: REPORT_HEAP });
-    let outcome: { view: ReportView } | { error: Error } | null = null;
+    let outcome: { result: JobResult<J> } | { error: Error } | null = null;
     worker.on('message', (m: WorkerMessage) => {
       if (m.type === 'progress') onProgress(...m.args);
-      else if (m.type === 'done') outcome = { view: m.view };
+      else if (m.type === 'done') outcome = { result: m.result as JobResult<J> };
       else {
         const e = m.error;
         const err = e.name === 'DomainError' ? new DomainError(String(e.code), e.message, Number(e.status) || 400, e.details as Record<string, unknown> | undefined) : Object.assign(new Error(e.message), { name: e.name, code: e.code });
@@ -83,7 +83,7 @@ function generate(job: GenerateJob, onProgress: Progress): Promise<ReportView> {
       };
     });
     worker.on('exit', (code) => {
-      if (outcome && 'view' in outcome) resolvePromise(outcome.view);
+      if (outcome && 'result' in outcome) resolvePromise(outcome.result);
       else reject(outcome?.error ?? new Error(`the report worker stopped (exit code ${code})`));
     });
   });
@@ -136,8 +136,9 @@ export function registerReportCommands(program: Command, ctx: CliContext, withCo
       const format = formatOf({ format: o.format, output: o.output! });
       const output = resolve(o.output!);
       const state: { bar: ReturnType<typeof progressBar> | null; phase: string; started: number } = { bar: null, phase: '', started: Date.now() };
-      const r = await generate(
+      const r = await inWorker(
         {
+          kind: 'generate',
           config: o.config,
           json: o.json,
           env: { ...ctx.env },
@@ -171,12 +172,9 @@ export function registerReportCommands(program: Command, ctx: CliContext, withCo
       // `report` has --config and --json too: whichever level they were given at, they count.
       const o = cmd.optsWithGlobals<{ config?: string; json?: boolean }>();
       if (!existsSync(file)) throw new DomainError('report.file_missing', `${file}: no such file`, 404);
-      await withRuntime(o, ctx.env, async (rt) => {
-        const service = reportsService(rt);
-        const r = await service.verify(resolve(file));
-        if (o.json) printJson(r);
-        else printVerify(r);
-        ctx.setExitCode(r.ok ? EXIT.ok : EXIT.finding);
-      });
+      const r = await inWorker({ kind: 'verify', config: o.config, json: o.json, env: { ...ctx.env }, file: resolve(file) });
+      if (o.json) printJson(r);
+      else printVerify(r);
+      ctx.setExitCode(r.ok ? EXIT.ok : EXIT.finding);
     });
 }
