@@ -35,6 +35,7 @@
 import { createHash } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { compiled } from '../support/db.ts';
+import { prng } from '../support/random.ts';
 
 export const ENVIRONMENT = 'prod';
 export const REPOSITORY = 'infra';
@@ -80,16 +81,6 @@ export interface Dataset {
 // ---------------------------------------------------------------------------------------------
 // Deterministic randomness and time
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const MIN = 60_000;
 const HOUR = 3_600_000;
@@ -484,7 +475,7 @@ export async function seed(ds: DataSource, o: DatasetOptions): Promise<Dataset> 
   const started = performance.now();
   const log = o.log ?? (() => undefined);
   const { canonicalJson } = compiled('core/canonical.js');
-  const rng = mulberry32(o.seed);
+  const rng = prng(o.seed);
   const w = new World(o);
   const end = o.end.getTime();
   const start = end - o.days * DAY;

@@ -13,6 +13,7 @@
  */
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
+import { prng } from '../support/random.ts';
 
 // This file's own path (node runs it directly, as an ES module; import.meta would not type-check as CommonJS).
 const ROOT = resolve(dirname(resolve(process.argv[1]!)), '..', '..');
@@ -42,17 +43,6 @@ function configMap(i: number, v: number) {
   return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: name(i), namespace: ns(i), labels: { app: `svc-${i % 500}`, tier: i % 2 ? 'web' : 'worker' } }, data };
 }
 
-/** mulberry32: a small deterministic PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function start(m: Extract<Msg, { cmd: 'start' }>): Promise<void> {
   objects = m.objects;
