@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import type { ConfigEnv } from '../config/load';
-import type * as GitIndexModule from '../git/git-index.service';
+import type * as GitIndexModule from '../git/git-index.runner';
 import { withRuntime, progressBar } from './runtime';
 import { printJson } from './output';
 import { registerDriftCommands } from '../drift/drift.cli';
@@ -38,8 +38,8 @@ export function registerCommands(program: Command, ctx: CliContext, withConfig: 
     .addOption(new Option('--batch-size <n>', 'commits per transaction').argParser((v) => Number(v)).hideHelp())
     .action(async (o: { config?: string; repository?: string; fetch: boolean; json?: boolean; batchSize?: number }) => {
       await withRuntime(o, ctx.env, async (rt) => {
-        const { GitIndexService } = require('../git/git-index.service') as typeof GitIndexModule;
-        const service = new GitIndexService(rt.ds, rt.config, rt.logger, rt.installKey, rt.runtime);
+        const { GitIndexRunner } = require('../git/git-index.runner') as typeof GitIndexModule;
+        const service = new GitIndexRunner(rt.ds, rt.config, rt.logger, rt.installKey, rt.runtime);
         const bars = new Map<string, ReturnType<typeof progressBar>>();
         const summaries = await service.index(o.repository, {
           fetch: o.fetch,
