@@ -8,7 +8,7 @@
  * Boots the compiled server in-process with the demo (serve({ demo: true, workers: true })): a fresh
  * database (driftline_bench_api_<pid>) and data folder, so the demo indexes its repository and records
  * its 30 days of cluster history first. Then, for each of
- *   GET /api/v1/environments/prod/timeline?from=<24h ago>&to=<now>
+ *   GET /api/v1/environments/prod/timeline?from=<24h ago>&to=<now>, and the same for the last 30 days (the whole demo)
  *   GET /api/v1/environments/prod/drift
  * autocannon drives <connections> clients for <duration> s, while a ConfigMap in shop-prod is changed
  * in the simulated cluster every <change-every> ms. Watch lag = time from the simulator write to its
@@ -93,8 +93,11 @@ try {
 
   const to = new Date();
   const from = new Date(to.getTime() - 86_400_000);
+  const month = new Date(to.getTime() - 30 * 86_400_000);
   const targets = [
     { name: 'timeline 24h', path: `/api/v1/environments/prod/timeline?from=${encodeURIComponent(from.toISOString())}&to=${encodeURIComponent(to.toISOString())}` },
+    // The whole demo history (every Git, live and drift event of prod in one answer): the heaviest window the demo has.
+    { name: 'timeline 30d', path: `/api/v1/environments/prod/timeline?from=${encodeURIComponent(month.toISOString())}&to=${encodeURIComponent(to.toISOString())}` },
     { name: 'drift now', path: '/api/v1/environments/prod/drift' },
   ];
   for (const t of targets) {
