@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { freshDatabase, TestDatabase } from '../support/db';
@@ -177,6 +177,11 @@ describe('audit report', () => {
     const pages = readdirSync(pngDir).filter((f) => f.endsWith('.png'));
     // Cover, summary, Git changes (2 pages), out-of-band, drift intervals, gaps, integrity.
     expect(pages).toHaveLength(8);
+    // Kept for a person to look at (artifacts/screenshots/report-page-N.png), like the browser screenshots.
+    const shots = join(__dirname, '..', '..', 'artifacts', 'screenshots');
+    mkdirSync(shots, { recursive: true });
+    const sharp = spawnSync('pdftoppm', ['-r', '70', '-png', out, join(shots, 'report-page')], { encoding: 'utf8' });
+    expect(sharp.status, sharp.stderr).toBe(0);
     const text = spawnSync('pdftotext', ['-layout', out, '-'], { encoding: 'utf8' });
     if (!text.error) {
       expect(text.stdout).toContain('Driftline audit report');
