@@ -20,7 +20,7 @@ import { GitIndexService } from './git/git-index.service';
 import { sensitiveRulesFrom } from './config/sensitive';
 import { MetricsService } from './ops/metrics.service';
 import { RateLimiter } from './ops/rate-limit';
-import { applyCors, applySecurityHeaders } from './ops/hardening';
+import { applyCompression, applyCors, applySecurityHeaders } from './ops/hardening';
 import { Authenticator } from './auth/auth.guard';
 import { TokensService } from './auth/tokens.service';
 
@@ -104,6 +104,7 @@ export async function createApp(ctx: AppContext, opts: { webDist?: string | null
   app.use(app.get(MetricsService).middleware);
   applySecurityHeaders(app);
   applyCors(app, ctx.runtime.config);
+  applyCompression(app);
   app.use(app.get(RateLimiter).middleware);
   app.useBodyParser('json', { limit: '1mb' });
   app.disable('x-powered-by');

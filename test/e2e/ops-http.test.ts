@@ -86,6 +86,17 @@ describe('HTTP hardening: security headers, CORS, rate limit', () => {
     expect((await app.get('/api/v1/info')).status).toBe(200);
   });
 
+  it('gzips large answers for clients that accept it, and only those', async () => {
+    const gz = await app.get('/api/docs-json', { headers: { 'accept-encoding': 'gzip' } });
+    expect(gz.status).toBe(200);
+    expect(gz.headers.get('content-encoding')).toBe('gzip');
+    expect(((await gz.json()) as { openapi: string }).openapi).toMatch(/^3\./);
+    const plain = await app.get('/api/docs-json', { headers: { 'accept-encoding': 'identity' } });
+    expect(plain.headers.get('content-encoding')).toBeNull();
+    const small = await app.get('/api/v1/info', { headers: { 'accept-encoding': 'gzip' } });
+    expect(small.headers.get('content-encoding')).toBeNull();
+  });
+
   it('limits each token on its own: one busy token gets 429 while another from the same address goes on', async () => {
     const busy = await perToken.tokenFor('viewer');
     const other = await perToken.tokenFor('viewer');

@@ -77,8 +77,10 @@ describe('timeline API', () => {
 
   it('streams new events as server-sent events', async () => {
     const ac = new AbortController();
-    const res = await app.get('/api/v1/environments/prod/timeline/stream', { signal: ac.signal });
+    // The browser offers gzip; the stream must still arrive event by event, uncompressed.
+    const res = await app.get('/api/v1/environments/prod/timeline/stream', { signal: ac.signal, headers: { 'accept-encoding': 'gzip, deflate, br' } });
     expect(res.headers.get('content-type')).toContain('text/event-stream');
+    expect(res.headers.get('content-encoding')).toBeNull();
     const reader = res.body!.getReader();
     let text = '';
     const read = async (until: (t: string) => boolean) => {
