@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CronExpressionParser } from 'cron-parser';
 
 /**
  * The `driftline.yaml` contract (../shared/DESIGN.md). Keys may be added, never
@@ -101,11 +102,39 @@ export const channelSchema = z.strictObject({
   timeout: duration.optional(),
 });
 
+/** A cron expression (5 or 6 fields, as pg-boss and cron-parser read it). */
+const cronSchedule = z
+  .string()
+  .min(1)
+  .superRefine((v, ctx) => {
+    try {
+      CronExpressionParser.parse(v);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: `"${v}" is not a cron expression (${(e as Error).message}); e.g. "*/15 * * * *"` });
+    }
+  });
+
+/** An IANA time zone the runtime knows, e.g. Europe/Berlin. */
+const timeZone = z
+  .string()
+  .min(1)
+  .refine(
+    (v) => {
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: v });
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { error: (i) => `unknown time zone "${String(i.input)}" (an IANA name such as Europe/Berlin or UTC)` },
+  );
+
 export const alertSchema = z.strictObject({
   name,
   environments: nonEmptyList(name),
-  schedule: z.string().min(1),
-  timezone: z.string().min(1).default('UTC'),
+  schedule: cronSchedule,
+  timezone: timeZone.default('UTC'),
   grace: duration.default(0),
   reminder: duration.optional(),
   notifyResolved: z.boolean().default(true),

@@ -96,6 +96,12 @@ describe('driftline.yaml', () => {
     expect(p[0]).toMatch(/invalid YAML at line \d+, column \d+/);
   });
 
+  it('checks alert schedules and time zones when validating, not only at boot', () => {
+    const p = problems(good.replace(/schedule: .*/, 'schedule: "every monday"').replace(/timezone: .*/, 'timezone: Mars/Olympus'));
+    expect(p.some((l) => l.startsWith('alerts[0].schedule: "every monday" is not a cron expression'))).toBe(true);
+    expect(p).toContain('alerts[0].timezone: unknown time zone "Mars/Olympus" (an IANA name such as Europe/Berlin or UTC)');
+  });
+
   it('masks secrets when printed: references shown as written, literals hidden', () => {
     const text = good.replace('url: env:SLACK_WEBHOOK_URL', 'url: https://hooks.slack.com/services/T0/B0/LITERALSECRET');
     const { masked } = parseConfig(text, 'test.yaml', env, '/srv');
