@@ -82,6 +82,12 @@ const INTERVAL_COLUMNS = `d.id::int AS "intervalId", d.object_id::int AS "object
 export class AlertsRepository {
   constructor(private readonly ds: DataSource) {}
 
+  /** Delete sent and dead deliveries last updated before `before` (attempts go with them: ON DELETE CASCADE). */
+  async pruneDeliveries(before: Date): Promise<number> {
+    const [, affected]: [unknown[], number] = await this.ds.query(`DELETE FROM deliveries WHERE status IN ('sent', 'dead') AND updated_at < $1`, [before]);
+    return affected;
+  }
+
   /** Serialise evaluations of one rule across replicas (released at commit). */
   async lockRule(m: Q, rule: string): Promise<void> {
     await m.query(`SELECT pg_advisory_xact_lock($1::bigint)`, [lockKey(`alerts:rule:${rule}`)]);

@@ -29,6 +29,7 @@ export interface AttemptReport extends AttemptOutcome {
 export class DeliveryWorkerService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly options: ResolvedAlertsOptions;
   private timer: NodeJS.Timeout | null = null;
+  private pruner: NodeJS.Timeout | null = null;
   private running: Promise<number> | null = null;
   private again = false;
   private failures = 0;
@@ -56,10 +57,29 @@ export class DeliveryWorkerService implements OnApplicationBootstrap, OnApplicat
     if (!this.stopped) return;
     this.stopped = false;
     this.schedule(0);
+    if (this.config.retention.alertDeliveries) {
+      this.pruner = setInterval(() => void this.prune().catch((e: Error) => this.logger.warn({ err: e.message }, 'pruning old deliveries failed')), 86_400_000);
+      this.pruner.unref();
+      void this.prune().catch(() => undefined);
+    }
+  }
+
+  /**
+   * retention.alertDeliveries: sent and dead deliveries last touched before it are deleted with their
+   * attempts (pending ones never are). Returns how many went.
+   */
+  async prune(now = new Date()): Promise<number> {
+    const keep = this.config.retention.alertDeliveries;
+    if (!keep) return 0;
+    const n = await this.repo.pruneDeliveries(new Date(now.getTime() - keep));
+    if (n) this.logger.info({ deliveries: n }, 'deliveries past retention deleted');
+    return n;
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.pruner) clearInterval(this.pruner);
+    this.pruner = null;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.running?.catch(() => undefined);

@@ -207,7 +207,12 @@ export const configSchema = z
     sensitive: sensitiveSchema.optional(),
     auth: authSchema.default({ sessionTtl: 12 * 3_600_000 }),
     retention: z
-      .strictObject({ liveRevisions: duration.optional(), events: duration.optional() })
+      .strictObject({
+        /** Live revisions older than this are dropped a monthly partition at a time (default: kept). */
+        liveRevisions: duration.optional(),
+        /** Sent and dead chat deliveries (with their attempts) older than this are deleted daily (default: kept). */
+        alertDeliveries: duration.optional(),
+      })
       .default({}),
   });
 
