@@ -16,6 +16,7 @@ import {
 import { isBuiltinClusterScoped, loadYamlDocuments, parseManifestFile } from '../core/manifests';
 import { redactObject, type SensitiveRules } from '../core/redact';
 import type { BlobContents, RepoTree } from './reader/repo-tree';
+import { fluxSubstitute } from '../core/kustomize/flux-substitute';
 
 /** How one entry directory of an environment is rendered. */
 export interface EntrySpec {
@@ -28,6 +29,8 @@ export interface EntrySpec {
   missingKustomization: 'problem' | 'generate';
   /** Flux spec.targetNamespace, set on every namespaced object. */
   targetNamespace?: string;
+  /** Flux spec.postBuild.substitute: variables substituted in the rendered objects. */
+  substitute?: Record<string, string>;
   /** Problems of the object that named this entry (settings Driftline does not apply). */
   refProblems?: KustomizeProblem[];
 }
@@ -70,7 +73,7 @@ export function specKey(s: EntrySpec): string {
 }
 
 function computeSpecKey(s: EntrySpec): string {
-  return JSON.stringify([s.dir, s.source, s.renderer, s.loadRestrictions, s.missingKustomization, s.targetNamespace ?? null, s.refProblems ?? []]);
+  return JSON.stringify([s.dir, s.source, s.renderer, s.loadRestrictions, s.missingKustomization, s.targetNamespace ?? null, s.substitute ?? null, s.refProblems ?? []]);
 }
 
 /** The entry a Flux Kustomization or Argo CD Application names, rendered as that tool would (within what the built-in renderer does). */
@@ -78,8 +81,25 @@ export function specFromEntryPoint(ep: KustomizeEntryPoint, file: string, render
   const refProblems: KustomizeProblem[] = [];
   const o = ep.overrides ?? {};
   if (ep.tool === 'flux') {
+    let substitute: Record<string, string> | undefined;
     for (const k of Object.keys(o).sort()) {
       if (FLUX_APPLIED.has(k)) continue;
+      if (k === 'postBuild' && o.postBuild && typeof o.postBuild === 'object' && !Array.isArray(o.postBuild)) {
+        // Inline variables are applied; substituteFrom reads ConfigMaps and Secrets from the cluster, which Git does not hold.
+        const pb = o.postBuild as { substitute?: unknown; substituteFrom?: unknown };
+        if (pb.substitute && typeof pb.substitute === 'object' && !Array.isArray(pb.substitute)) {
+          substitute = Object.fromEntries(Object.entries(pb.substitute as Record<string, unknown>).map(([name, v]) => [name, typeof v === 'string' ? v : JSON.stringify(v)]));
+        }
+        if (Array.isArray(pb.substituteFrom) && pb.substituteFrom.length) {
+          refProblems.push({
+            file,
+            field: 'spec.postBuild.substituteFrom',
+            message: `Flux Kustomization ${ep.namespace ? `${ep.namespace}/` : ''}${ep.name} takes variables from ConfigMaps/Secrets in the cluster (substituteFrom), which Driftline cannot read from Git; only spec.postBuild.substitute is applied`,
+            code: 'unsupported',
+          });
+        }
+        continue;
+      }
       refProblems.push({
         file,
         field: `spec.${k}`,
@@ -88,7 +108,16 @@ export function specFromEntryPoint(ep: KustomizeEntryPoint, file: string, render
       });
     }
     const tn = typeof o.targetNamespace === 'string' && o.targetNamespace ? o.targetNamespace : undefined;
-    return { dir: ep.path, source: 'flux', renderer, loadRestrictions: 'none', missingKustomization: 'generate', ...(tn ? { targetNamespace: tn } : {}), ...(refProblems.length ? { refProblems } : {}) };
+    return {
+      dir: ep.path,
+      source: 'flux',
+      renderer,
+      loadRestrictions: 'none',
+      missingKustomization: 'generate',
+      ...(tn ? { targetNamespace: tn } : {}),
+      ...(substitute ? { substitute } : {}),
+      ...(refProblems.length ? { refProblems } : {}),
+    };
   }
   if (Object.keys(o).length) {
     refProblems.push({
@@ -195,6 +224,11 @@ export class EntryRenderer {
       problems.splice(0, problems.length, ...(spec.refProblems ?? []), ...('problem' in b ? [b.problem] : []));
     }
     if (spec.targetNamespace) applyTargetNamespace(objects, spec.targetNamespace);
+    if (spec.substitute) {
+      const sub = fluxSubstitute(objects, spec.substitute, spec.dir || '.');
+      objects = sub.objects;
+      problems.push(...sub.problems);
+    }
     const out: EntryOutput = { closure: result.files, problems, objects: [], refs: [] };
     if (!problems.length) {
       out.objects = this.toDesired(objects, scope, defaultNamespace, spec, problems, docs);
