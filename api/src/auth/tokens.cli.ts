@@ -1,8 +1,7 @@
 import { Option, type Command } from 'commander';
-import { userInfo } from 'node:os';
 import type { CliContext } from '../cli/commands';
 import { withRuntime } from '../cli/runtime';
-import { printJson } from '../cli/output';
+import { cliUser, printJson } from '../cli/output';
 import { DomainError } from '../common/errors';
 import { parseDuration } from '../config/schema';
 import { ROLES } from './principal';
@@ -10,14 +9,6 @@ import type * as TokensModule from './tokens.service';
 
 const tokensService = (ds: import('typeorm').DataSource) => new (require('./tokens.service') as typeof TokensModule).TokensService(ds);
 const fmt = (d: Date | null) => (d ? d.toISOString().replace(/\.\d{3}Z$/, 'Z') : '-');
-
-function who(): string {
-  try {
-    return `cli:${userInfo().username}`;
-  } catch {
-    return 'cli';
-  }
-}
 
 /** `driftline token create|list|revoke`: API tokens, run by whoever can reach the database (the first admin token comes from here). */
 export function registerTokenCommands(program: Command, ctx: CliContext, withConfig: (c: Command) => Command): void {
@@ -39,7 +30,7 @@ export function registerTokenCommands(program: Command, ctx: CliContext, withCon
         }
       }
       await withRuntime(o, ctx.env, async (rt) => {
-        const t = await tokensService(rt.ds).create({ name: o.name, role: o.role, expiresInMs, createdBy: who() });
+        const t = await tokensService(rt.ds).create({ name: o.name, role: o.role, expiresInMs, createdBy: cliUser() });
         if (o.json) return printJson(t);
         process.stdout.write(`${t.token}\n`);
         process.stderr.write(`token "${t.name}" (${t.role}, id ${t.id}) ${t.expiresAt ? `expires ${fmt(t.expiresAt)}` : 'does not expire'}; it is shown only now — store it in a secret manager\n`);

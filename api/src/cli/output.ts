@@ -1,9 +1,19 @@
+import { userInfo } from 'node:os';
 import { ConfigError } from '../config/load';
 import { DatabaseUnavailableError } from '../db/open';
 import { DataDirLockedError } from '../db/embedded';
 
 /** Exit codes: 0 ok, 1 a finding (e.g. drift found), 2 usage or runtime error. */
 export const EXIT = { ok: 0, finding: 1, error: 2 } as const;
+
+/** Who ran a command, as records name it ("cli:<login>"): the creator of a token or a report. */
+export function cliUser(): string {
+  try {
+    return `cli:${userInfo().username}`;
+  } catch {
+    return 'cli';
+  }
+}
 
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n');

@@ -1,11 +1,10 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
-import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ResourceLimits } from 'node:worker_threads';
 import type { CliContext } from '../cli/commands';
 import { CliRuntime, withRuntime, progressBar } from '../cli/runtime';
-import { EXIT, printJson } from '../cli/output';
+import { EXIT, cliUser, printJson } from '../cli/output';
 import { DomainError } from '../common/errors';
 import { loadConfig, type ConfigEnv } from '../config/load';
 import type * as ReportsRepositoryModule from './reports.repository';
@@ -91,14 +90,6 @@ function inWorker<J extends ReportJob>(job: J, onProgress: Progress = () => unde
 
 const collect = (v: string, prev: string[]) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 
-function who(): string {
-  try {
-    return `cli:${userInfo().username}`;
-  } catch {
-    return 'cli';
-  }
-}
-
 function formatOf(o: { format?: string; output: string }): ReportFormat {
   const f = (o.format ?? /\.(csv|json|pdf)$/i.exec(o.output)?.[1] ?? '').toLowerCase();
   if (f !== 'csv' && f !== 'json' && f !== 'pdf') throw new DomainError('report.bad_format', `--format: expected csv, json or pdf${o.format ? `, got "${o.format}"` : ' (or an --output ending in .csv, .json or .pdf)'}`, 400);
@@ -144,7 +135,7 @@ export function registerReportCommands(program: Command, ctx: CliContext, withCo
           env: { ...ctx.env },
           request: { environments: o.environment, from: o.from!, to: o.to!, format, kinds: o.kind, namespaces: o.namespace, authors: o.author },
           output,
-          createdBy: who(),
+          createdBy: cliUser(),
         },
         (_f, p, done, total) => {
           if (o.json) return;
