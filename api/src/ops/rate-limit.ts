@@ -1,6 +1,7 @@
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import type { Request, Response, NextFunction } from 'express';
 import { createHash } from 'node:crypto';
+import { readCookie, SESSION_COOKIE } from '../auth/principal';
 import { CONFIG } from '../config/config.tokens';
 import type { DriftlineConfig } from '../config/schema';
 
@@ -88,8 +89,6 @@ export class RateLimiter implements OnModuleDestroy {
 
 /** The request's credential as a rate-limit key (a hash: the limiter never holds a token). */
 function credentialKey(req: Request): string | null {
-  const auth = req.headers.authorization;
-  const cookie = auth ? null : /(?:^|;\s*)driftline_session=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
-  const value = auth ?? cookie;
+  const value = req.headers.authorization || readCookie(req, SESSION_COOKIE);
   return value ? `cred:${createHash('sha256').update(value).digest('base64url').slice(0, 22)}` : null;
 }
