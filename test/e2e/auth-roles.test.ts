@@ -241,6 +241,12 @@ describe('who may call what', () => {
     expect(wrong.status).toBe(401);
   });
 
+  it('refuses a token lifetime that is not a duration, naming the field', async () => {
+    const r = await app.get('/api/v1/tokens', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bad-expiry', role: 'viewer', expires: 'soon' }) });
+    expect(r.status).toBe(400);
+    expect(await r.json()).toMatchObject({ code: 'validation.failed', detail: 'expires: expected a duration like 30s, 10m, 4h or 7d, got "soon"' });
+  });
+
   it('tokens are stored only as scrypt hashes, and the list never shows one', async () => {
     const t = await app.app.get(TokensService).create({ name: 'hash-check', role: 'viewer', createdBy: 'test' });
     const rows: { hash: string; prefix: string }[] = await db.dataSource!.query(`SELECT hash, prefix FROM api_tokens WHERE name = 'hash-check'`);

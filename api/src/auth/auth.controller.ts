@@ -3,11 +3,11 @@ import { ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOp
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { ZodPipe } from '../common/zod';
-import { DomainError } from '../common/errors';
 import { CONFIG } from '../config/config.tokens';
-import { DriftlineConfig, parseDuration } from '../config/schema';
+import { DriftlineConfig, durationText } from '../config/schema';
 import { AuthedRequest, Principal, ROLES } from './principal';
 import { MinRole, Public } from './roles';
+import { invalidToken } from './auth.guard';
 import { SessionsService } from './sessions.service';
 import { TokenInfo, TokensService } from './tokens.service';
 import { AuthConfigDto, CreatedTokenDto, CreateTokenBodyDto, SignedInDto, SignInBodyDto, TokenDto } from './auth.dto';
@@ -16,7 +16,7 @@ const signInBody = z.strictObject({ token: z.string().min(1).max(200) });
 const createBody = z.strictObject({
   name: z.string().trim().min(1).max(100),
   role: z.enum(ROLES),
-  expires: z.string().max(20).optional(),
+  expires: z.string().max(20).pipe(durationText).optional(),
 });
 const listQuery = z.strictObject({ all: z.enum(['true', 'false']).optional() });
 
@@ -54,7 +54,7 @@ export class AuthController {
   @ApiNoContentResponse({ description: 'signed in; the cookie is set' })
   async signIn(@Body(new ZodPipe(signInBody)) body: z.output<typeof signInBody>, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<void> {
     const s = await this.tokens.verify(body.token);
-    if (!s) throw new DomainError('auth.invalid_token', 'the token is unknown, revoked or expired', 401);
+    if (!s) throw invalidToken();
     await this.sessions.issue(res, req, { kind: 'token', name: s.name, role: s.role, tokenId: s.id, expiresAt: s.expiresAt });
   }
 
@@ -94,15 +94,7 @@ export class TokensController {
   @ApiBody({ type: CreateTokenBodyDto })
   @ApiCreatedResponse({ type: CreatedTokenDto })
   async create(@Body(new ZodPipe(createBody)) body: z.output<typeof createBody>, @Req() req: AuthedRequest): Promise<CreatedTokenDto> {
-    let expiresInMs: number | null = null;
-    if (body.expires) {
-      try {
-        expiresInMs = parseDuration(body.expires);
-      } catch (e) {
-        throw new DomainError('validation.failed', `expires: ${(e as Error).message}`, 400);
-      }
-    }
-    const t = await this.tokens.create({ name: body.name, role: body.role, expiresInMs, createdBy: `api:${req.principal!.name}` });
+    const t = await this.tokens.create({ name: body.name, role: body.role, expiresInMs: body.expires ?? null, createdBy: `api:${req.principal!.name}` });
     return { ...tokenDto(t), token: t.token };
   }
 

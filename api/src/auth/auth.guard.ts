@@ -9,7 +9,7 @@ import { TokensService } from './tokens.service';
 
 export const authRequired = () =>
   new DomainError('auth.required', 'sign in first: send "Authorization: Bearer <token>" (an admin creates tokens with `driftline token create`), or sign in in the web app', 401);
-const badToken = () => new DomainError('auth.invalid_token', 'the token is unknown, revoked or expired', 401);
+export const invalidToken = () => new DomainError('auth.invalid_token', 'the token is unknown, revoked or expired', 401);
 
 /** The least role a request needs when its route says nothing: reads need viewer, writes admin. */
 export const defaultRole = (method: string): Role => (method === 'GET' || method === 'HEAD' ? 'viewer' : 'admin');
@@ -31,7 +31,7 @@ export class Authenticator {
     const bearer = bearerOf(req);
     if (bearer !== null) {
       const s = await this.tokens.verify(bearer);
-      if (!s) throw badToken();
+      if (!s) throw invalidToken();
       return (r.principal = { kind: 'token', name: s.name, role: s.role, via: 'token', tokenId: s.id, expiresAt: s.expiresAt });
     }
     if (req.headers.authorization) throw new DomainError('auth.unsupported_scheme', 'only "Authorization: Bearer <token>" is understood', 401);

@@ -55,7 +55,7 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
       `INSERT INTO auth_sessions (hash, kind, token_id, subject, name, role, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
       [sha256(value), principal.kind, principal.tokenId ?? null, principal.subject ?? null, principal.name, principal.role, expiresAt],
     );
-    res.cookie(SESSION_COOKIE, value, { httpOnly: true, sameSite: 'strict', secure: this.isHttps(req), path: '/', expires: expiresAt });
+    res.cookie(SESSION_COOKIE, value, { ...this.cookieOptions(req), expires: expiresAt });
     return { expiresAt };
   }
 
@@ -95,7 +95,7 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
   async revoke(res: Response, req: Request, principal: Principal | undefined): Promise<void> {
     if (principal?.sessionId) await this.ds.query(`UPDATE auth_sessions SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL`, [principal.sessionId]);
     for (const [k, v] of this.cache) if (v.principal.sessionId === principal?.sessionId) this.cache.delete(k);
-    res.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'strict', secure: this.isHttps(req), path: '/' });
+    res.clearCookie(SESSION_COOKIE, this.cookieOptions(req));
   }
 
   /** Drop sessions that ended more than a day ago (they are no use to anyone). */
@@ -104,7 +104,8 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
     return affected;
   }
 
-  private isHttps(req: Request): boolean {
-    return req.secure || (this.config.server.baseUrl ?? '').startsWith('https:');
+  /** The session cookie's attributes, the same when it is set and when it is cleared (else the browser keeps it). */
+  private cookieOptions(req: Request) {
+    return { httpOnly: true, sameSite: 'strict' as const, secure: req.secure || (this.config.server.baseUrl ?? '').startsWith('https:'), path: '/' };
   }
 }

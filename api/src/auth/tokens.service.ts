@@ -143,14 +143,17 @@ export class TokensService {
       this.verified.set(digest, id);
     }
     const s = await this.statusOf(id);
-    if (!s || s.revokedAt || (s.expiresAt && s.expiresAt.getTime() <= this.now())) return null;
+    if (!this.usable(s)) return null;
     this.touch(id);
     return s;
   }
 
   /** Whether a token (by id) may still be used: sessions issued for it end when it does. */
   async isActive(id: string): Promise<boolean> {
-    const s = await this.statusOf(id);
+    return this.usable(await this.statusOf(id));
+  }
+
+  private usable(s: Status | null): s is Status {
     return !!s && !s.revokedAt && !(s.expiresAt && s.expiresAt.getTime() <= this.now());
   }
 

@@ -10,18 +10,21 @@ import { CronExpressionParser } from 'cron-parser';
 const durationRe = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
+/** "60s", "10m", "4h", "90d" → milliseconds, or an issue on the context. */
+function textToMs(v: string, ctx: z.core.$RefinementCtx): number {
+  const m = durationRe.exec(v.trim());
+  if (!m) {
+    ctx.addIssue({ code: 'custom', message: `expected a duration like 30s, 10m, 4h or 7d, got "${v}"` });
+    return z.NEVER;
+  }
+  return Math.round(Number(m[1]) * UNIT_MS[m[2]!]!);
+}
+
 /** "60s", "10m", "4h", "90d" → milliseconds. A bare number means seconds. */
-export const duration = z
-  .union([z.string(), z.number()])
-  .transform((v, ctx) => {
-    if (typeof v === 'number') return Math.round(v * 1000);
-    const m = durationRe.exec(v.trim());
-    if (!m) {
-      ctx.addIssue({ code: 'custom', message: `expected a duration like 30s, 10m, 4h or 7d, got "${v}"` });
-      return z.NEVER;
-    }
-    return Math.round(Number(m[1]) * UNIT_MS[m[2]!]!);
-  });
+export const duration = z.union([z.string(), z.number()]).transform((v, ctx) => (typeof v === 'number' ? Math.round(v * 1000) : textToMs(v, ctx)));
+
+/** The same, text only (an API field). */
+export const durationText = z.string().transform(textToMs);
 
 export function parseDuration(v: string): number {
   const r = duration.safeParse(v);
