@@ -1,4 +1,7 @@
-import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { ProblemFilter } from '../common/problem.filter';
+import { LOGGER } from '../config/config.tokens';
 import { Reflector } from '@nestjs/core';
 import type { Request, Response, NextFunction } from 'express';
 import { DomainError } from '../common/errors';
@@ -20,10 +23,15 @@ export const defaultRole = (method: string): Role => (method === 'GET' || method
  */
 @Injectable()
 export class Authenticator {
+  private readonly problems: ProblemFilter;
+
   constructor(
     private readonly tokens: TokensService,
     private readonly sessions: SessionsService,
-  ) {}
+    @Inject(LOGGER) logger: Logger,
+  ) {
+    this.problems = new ProblemFilter(logger);
+  }
 
   async authenticate(req: Request): Promise<Principal | null> {
     const r = req as AuthedRequest;
@@ -47,10 +55,8 @@ export class Authenticator {
   readonly middleware = (req: Request, res: Response, next: NextFunction): void => {
     const refuse = (e: unknown) => {
       if (!(e instanceof DomainError)) return next(e);
-      res.status(e.status).setHeader('WWW-Authenticate', 'Bearer realm="driftline"');
-      res.type('application/problem+json').send(
-        JSON.stringify({ type: `https://driftline.dev/problems/${e.code}`, title: 'unauthorized', status: e.status, detail: e.message, code: e.code, instance: req.originalUrl }),
-      );
+      res.setHeader('WWW-Authenticate', 'Bearer realm="driftline"');
+      this.problems.send(e, req, res);
     };
     this.authenticate(req).then((p) => (p ? next() : refuse(authRequired())), refuse);
   };

@@ -21,9 +21,13 @@ export class ProblemFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const ctx = host.switchToHttp();
-    const req = ctx.getRequest<Request & { id?: string }>();
-    const res = ctx.getResponse<Response>();
-    const requestId = typeof req.id === 'string' ? req.id : undefined;
+    this.send(exception, ctx.getRequest<Request>(), ctx.getResponse<Response>());
+  }
+
+  /** The answer for an error, also for Express middleware that Nest's filters do not cover. */
+  send(exception: unknown, req: Request, res: Response): void {
+    const id = (req as { id?: unknown }).id;
+    const requestId = typeof id === 'string' ? id : undefined;
     const problem = this.toProblem(exception, req.originalUrl ?? req.url);
     if (requestId) problem.requestId = requestId;
     if (problem.status >= 500) this.log.error({ err: exception, requestId, path: req.url }, 'unhandled error');
