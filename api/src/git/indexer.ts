@@ -16,7 +16,7 @@ import { extractPullRequest, extractCoAuthors } from './reader/commit-meta';
 import { runGit } from './reader/run-git';
 import { BlobContents, RepoTree } from './reader/repo-tree';
 import type { GitSource } from './source';
-import { closureHasAny, findKustomizeEntryPoints, isUnder, touchKeys, type KustomizeProblem } from '../core/kustomize';
+import { closureHasAny, findKustomizeEntryPoints, isUnder, KUSTOMIZATION_FILE_NAMES, touchKeys, type KustomizeProblem } from '../core/kustomize';
 import { normalizePath } from '../core/kustomize/paths';
 import { loadDocuments } from '../store/documents';
 import { EntryRenderer, specFromEntryPoint, specKey, type EntrySpec, type RenderedObject } from './render-entries';
@@ -512,25 +512,39 @@ export class RepositoryIndexer {
     return true;
   }
 
-  /** Replace the objects one owner (a file path, or an entry directory) contributes to an environment. */
+  /**
+   * Replace the objects one owner (a file path, or an entry directory) contributes to an environment.
+   * Only keys whose content changed (or that came or went) are added to `touched`: a render of 150
+   * objects that changed one touches one.
+   */
   private own(env: EnvState, owner: string, objects: readonly BlobObject[] | null, touched: Set<string> | null): void {
     const before = env.byPath.get(owner);
-    if (before) {
+    if (objects === null) {
+      if (!before) return;
       for (const key of before.keys()) {
         env.owners.get(key)?.delete(owner);
         touched?.add(key);
       }
       env.byPath.delete(owner);
+      return;
     }
-    if (objects === null) return;
     const map = new Map<string, string>();
     for (const o of objects) {
       map.set(o.key, o.hash);
+      // Same key, same content: the owner is already among its owners.
+      if (before !== undefined && before.get(o.key) === o.hash) continue;
       env.identities.set(o.key, o.identity);
       let owners = env.owners.get(o.key);
       if (!owners) env.owners.set(o.key, (owners = new Set()));
       owners.add(owner);
       touched?.add(o.key);
+    }
+    if (before) {
+      for (const key of before.keys()) {
+        if (map.has(key)) continue;
+        env.owners.get(key)?.delete(owner);
+        touched?.add(key);
+      }
     }
     env.byPath.set(owner, map);
   }
@@ -683,7 +697,7 @@ export class RepositoryIndexer {
    * of `previous` (the entry's state, whatever its spec).
    */
   private async renderEntry(env: EnvState, spec: EntrySpec, same: EntryState | null, docs: Map<string, string>, previous: EntryState | undefined = same ?? undefined): Promise<EntryState> {
-    const out = await this.renderer!.render(spec, env.spec.defaultNamespace, same?.closure ?? null, docs);
+    const out = await this.renderer!.render(spec, env.spec.defaultNamespace, docs);
     const ok = out.problems.length === 0;
     return {
       spec,
@@ -763,6 +777,7 @@ export class RepositoryIndexer {
       for (const [k, v] of r.docs) parsed.docs.set(k, v);
       if (env.render?.mode === 'auto') await this.ensureDocRefs(wanted, env.spec.defaultNamespace, parsed.docs);
     }
+    if (this.renderer) await this.renderer.prefetch(this.renderBlobs(commits, firstParent));
     // Apply to the in-memory state; if the transaction below fails the run stops, and a rerun reloads state from the database.
     const commitRows: unknown[][] = [];
     const fileRows: unknown[][] = [];
@@ -814,6 +829,27 @@ export class RepositoryIndexer {
     this.nextSeq = seq;
     this.commitChainHead = chain;
     return { lastSha, commits, work: { parsed, commitRows, fileRows, revisions, filesChanged, currentChanged, renders, entriesChanged, nextSeq: seq } };
+  }
+
+  /**
+   * The new blobs of a batch that renders will probably read: files of rendering environments,
+   * files in an entry's closure, kustomization files. Loading them in one go saves a round trip
+   * to git per render; anything else a render needs is loaded when it asks.
+   */
+  private renderBlobs(commits: LogCommit[], firstParent: Set<string>): string[] {
+    const envs = this.envs.filter((e) => e.render);
+    const out: string[] = [];
+    for (const c of commits) {
+      if (!firstParent.has(c.sha)) continue;
+      for (const fc of c.files) {
+        if (!fc.newBlob || fc.status === 'D' || fc.newMode === '160000') continue;
+        const wanted =
+          (KUSTOMIZATION_FILE_NAMES as readonly string[]).includes(fc.path.slice(fc.path.lastIndexOf('/') + 1)) ||
+          envs.some((env) => env.match(fc.path) || [...env.render!.entries.values()].some((e) => e.closureSet?.has(fc.path)));
+        if (wanted) out.push(fc.newBlob);
+      }
+    }
+    return out;
   }
 
   /** One transaction per batch: the rows, the environments' state tables and last_indexed_sha move together. */

@@ -5,10 +5,9 @@ import { dirname, join } from 'node:path';
 import { canonicalJson, sha256Hex } from '../core/canonical';
 import { identityKey, type ObjectIdentity } from '../core/identity';
 import {
-  closureKey,
   createKustomizeCache,
+  deepEqual,
   findKustomizeEntryPoints,
-  LruMap,
   renderKustomization,
   type KustomizeEntryPoint,
   type KustomizeProblem,
@@ -153,25 +152,30 @@ function findBinary(): Promise<{ cmd: string; args: (dir: string, none: boolean)
 
 /**
  * Renders entry directories at the commit a RepoTree stands on, for the Git
- * indexer: reads blobs on demand, re-renders until every file the render
- * asked for was loaded, and caches outputs by closure key (the blob ids of the
- * closure), so a tree that changed nothing the entry depends on costs a hash.
+ * indexer: reads blobs on demand (the indexer prefetches what a batch
+ * changed), re-renders until every file the render asked for was loaded, and
+ * reuses everything the last renders built that the commit did not change
+ * (directory builds, transformed and finished objects, desired documents).
  * Rendered objects become desired objects the way plain manifest files do
  * (parseManifestFile: identity, namespace defaulting; redaction; content hash).
  */
 export class EntryRenderer {
   private readonly parseCache = createKustomizeCache();
-  private readonly outputs = new LruMap<string, EntryOutput>(4096);
   /**
-   * The previous render's raw objects per entry scope, with what they became: an object equal to
-   * its previous self is not serialized, normalized and hashed again.
+   * The last output per entry scope, with the tree generation it was rendered at: another
+   * environment rendering the same entry the same way at the same tree gets it for free.
    */
-  private readonly lastRaw = new Map<string, Map<string, { obj: Record<string, unknown>; desired: RenderedObject }>>();
+  private readonly outputs = new Map<string, { generation: number; out: EntryOutput }>();
   /**
-   * What each rendered object instance became, per entry scope: the renderer hands out the very
-   * same (never changed) instance for an object whose inputs did not change, so most objects of a
-   * render cost one lookup.
+   * The previous render's raw objects per entry scope, with what they became and the output list:
+   * the renderer hands out the very same (never changed) instance for an object whose inputs did
+   * not change, at the same position, so most objects of a render cost a pointer comparison, and a
+   * render whose objects are all the same instances returns the previous output list itself (the
+   * indexer then has nothing to compare). An object equal to its previous self but a new instance
+   * is not serialized, normalized and hashed again either.
    */
+  private readonly last = new Map<string, { objs: Record<string, unknown>[]; desired: Array<RenderedObject | null>; out: RenderedObject[]; byKey: Map<string, number> | null }>();
+  /** What each rendered object instance became, per entry scope (an object that moved in the list). */
   private readonly byInstance = new Map<string, WeakMap<object, RenderedObject>>();
   /** Renders done (not answered from the cache), for summaries and benchmarks. */
   renders = 0;
@@ -180,22 +184,25 @@ export class EntryRenderer {
   constructor(private readonly o: EntryRendererOptions) {}
 
   /**
-   * The output of `spec` at the current tree. `previousClosure` (the closure
-   * of this entry's last render) is tried as a cache key first. New documents
-   * are added to `docs` (hash → canonical JSON) for the caller to store.
+   * Load these blobs ahead of renders (the indexer passes what a batch of commits changed):
+   * one pipelined read instead of a round trip per render. A blob not loaded is read on demand.
    */
-  async render(spec: EntrySpec, defaultNamespace: string, previousClosure: readonly string[] | null, docs: Map<string, string>): Promise<EntryOutput> {
+  async prefetch(blobs: Iterable<string>): Promise<void> {
+    await this.o.blobs.load(blobs);
+  }
+
+  /**
+   * The output of `spec` at the current tree. New documents are added to `docs` (hash →
+   * canonical JSON) for the caller to store.
+   */
+  async render(spec: EntrySpec, defaultNamespace: string, docs: Map<string, string>): Promise<EntryOutput> {
     const { tree, blobs } = this.o;
     const scope = `${specKey(spec)}\0${defaultNamespace}`;
-    let previousKey: string | null = null;
-    if (previousClosure) {
-      previousKey = closureKey(scope, previousClosure, tree);
-      const hit = this.outputs.get(previousKey);
-      if (hit) {
-        this.cacheHits++;
-        return hit;
-      }
-      await blobs.load(previousClosure.map((p) => tree.blob(p)).filter((b): b is string => b !== null));
+    const generation = tree.generation('');
+    const hit = this.outputs.get(scope);
+    if (hit !== undefined && hit.generation === generation) {
+      this.cacheHits++;
+      return hit.out;
     }
     this.renders++;
     let result: ReturnType<typeof renderKustomization>;
@@ -235,30 +242,38 @@ export class EntryRenderer {
       for (const ep of findKustomizeEntryPoints(objects)) out.refs.push(specFromEntryPoint(ep, spec.dir, spec.renderer));
       if (problems.length) out.objects = [];
     }
-    const sameClosure = previousClosure !== null && previousClosure.length === result.files.length && previousClosure.every((p, i) => p === result.files[i]);
-    this.outputs.set(sameClosure && previousKey !== null ? previousKey : closureKey(scope, result.files, tree), out);
+    this.outputs.set(scope, { generation, out });
     return out;
   }
 
   private toDesired(objects: Record<string, unknown>[], scope: string, defaultNamespace: string, spec: EntrySpec, problems: KustomizeProblem[], docs: Map<string, string>): RenderedObject[] {
-    const out: RenderedObject[] = [];
-    const seen = new Set<string>();
-    const before = this.lastRaw.get(scope);
-    const now = new Map<string, { obj: Record<string, unknown>; desired: RenderedObject }>();
+    const before = this.last.get(scope);
     let known = this.byInstance.get(scope);
     if (known === undefined) this.byInstance.set(scope, (known = new WeakMap()));
-    for (const obj of objects) {
-      const rawKey = rawIdentity(obj);
-      let d: RenderedObject | null = known.get(obj) ?? null;
-      if (!d) {
-        const prev = before?.get(rawKey);
-        d = prev && deepEqual(prev.obj, obj) ? prev.desired : null;
+    if (before !== undefined && before.objs.length === objects.length && objects.every((o, i) => o === before.objs[i])) return before.out;
+    const desired: Array<RenderedObject | null> = [];
+    // Same keys at the same places as last time (which had no duplicates): no duplicates now either.
+    let sameKeys = before !== undefined && before.objs.length === objects.length && before.out.length === objects.length;
+    for (let i = 0; i < objects.length; i++) {
+      const obj = objects[i]!;
+      if (before !== undefined && before.objs[i] === obj) {
+        desired.push(before.desired[i]!);
+        continue;
       }
-      if (!d) {
+      let d: RenderedObject | null = known.get(obj) ?? null;
+      if (d === null && before !== undefined) {
+        // A new instance: equal to the object of the same identity last time?
+        const byKey = (before.byKey ??= new Map(before.objs.map((o, j) => [rawIdentity(o), j])));
+        const j = byKey.get(rawIdentity(obj));
+        if (j !== undefined && deepEqual(before.objs[j], obj)) d = before.desired[j]!;
+      }
+      if (d === null) {
         const parsed = parseManifestFile('rendered.json', Buffer.from(JSON.stringify(obj)), { maxBytes: this.o.maxFileBytes, defaultNamespace });
         const first = parsed.objects.find((x) => !x.isKustomizeConfig);
         if (!first) {
           problems.push({ file: spec.dir, field: '', message: `a rendered object could not be indexed: ${parsed.reason ?? 'not a Kubernetes object'}`, code: 'invalid' });
+          desired.push(null);
+          sameKeys = false;
           continue;
         }
         const body = redactObject(first.body, { key: this.o.installKey, sensitive: this.o.sensitive });
@@ -269,13 +284,22 @@ export class EntryRenderer {
         d = { key: identityKey(first.identity), identity: first.identity, hash };
       }
       known.set(obj, d);
-      now.set(rawKey, { obj, desired: d });
-      if (!seen.has(d.key)) {
+      desired.push(d);
+      if (sameKeys && before!.desired[i]?.key !== d.key) sameKeys = false;
+    }
+    let out: RenderedObject[];
+    if (sameKeys) out = desired as RenderedObject[];
+    else {
+      out = [];
+      const seen = new Set<string>();
+      for (const d of desired) {
+        if (d === null || seen.has(d.key)) continue;
         seen.add(d.key);
         out.push(d);
       }
     }
-    this.lastRaw.set(scope, now);
+    // A render with problems is not kept (the entry keeps its last good objects; the next render compares with this one).
+    if (!problems.length) this.last.set(scope, { objs: objects, desired, out, byKey: null });
     return out;
   }
 
@@ -317,24 +341,6 @@ export class EntryRenderer {
 function rawIdentity(obj: Record<string, unknown>): string {
   const md = obj.metadata && typeof obj.metadata === 'object' ? (obj.metadata as Record<string, unknown>) : {};
   return `${String(obj.apiVersion)}|${String(obj.kind)}|${String(md.namespace ?? '')}|${String(md.name ?? '')}`;
-}
-
-/** Structural equality of JSON-like values (YAML output: no cycles, no special objects). */
-export function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!deepEqual(a[i], b[i])) return false;
-    return true;
-  }
-  if (Array.isArray(b)) return false;
-  const ka = Object.keys(a);
-  if (ka.length !== Object.keys(b).length) return false;
-  for (const k of ka) {
-    if (!Object.prototype.hasOwnProperty.call(b, k) || !deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
-  }
-  return true;
 }
 
 /** Sets the namespace on copies (rendered objects may be shared with the renderer's cache and must not change). */

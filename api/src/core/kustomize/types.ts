@@ -11,6 +11,14 @@ export interface KustomizeFs {
   /** Names (not paths) of the entries directly inside a directory, or null when it is not a directory. */
   list(dir: string): string[] | null;
   isDir(path: string): boolean;
+  /**
+   * Optional: a number that changes whenever anything at or below `dir`
+   * changes (equal numbers: nothing below changed). Lets a render check that a
+   * reused directory build is still valid in one comparison instead of
+   * re-reading every file it read. Negative: no answer (nothing may be
+   * trusted by generation now, e.g. contents are still being loaded).
+   */
+  generation?(dir: string): number;
 }
 
 export type KustomizeProblemCode =

@@ -7,19 +7,25 @@ import type { FileChange } from './log-stream';
  * by applying `git log --raw` changes, with a directory index so it answers
  * `isDir`/`list` like a file system. Submodules (mode 160000) are left out.
  */
+let lastGeneration = 0;
+
 export class RepoTree implements TreeProbe {
   private readonly files = new Map<string, string>();
   /** Directory → names directly inside it (files and subdirectories) → number of files below that name. */
   private readonly dirs = new Map<string, Map<string, number>>([['', new Map()]]);
+  /** Directory → the generation of the last change at or below it (see generation()). */
+  private readonly gens = new Map<string, number>();
 
   get size(): number {
     return this.files.size;
   }
 
   set(path: string, blob: string): void {
-    const had = this.files.has(path);
+    const had = this.files.get(path);
+    if (had === blob) return;
     this.files.set(path, blob);
-    if (had) return;
+    this.touch(path);
+    if (had !== undefined) return;
     let child = path;
     for (let i = path.lastIndexOf('/'); ; i = child.lastIndexOf('/')) {
       const dir = i < 0 ? '' : child.slice(0, i);
@@ -34,6 +40,7 @@ export class RepoTree implements TreeProbe {
 
   delete(path: string): void {
     if (!this.files.delete(path)) return;
+    this.touch(path);
     let child = path;
     for (let i = path.lastIndexOf('/'); ; i = child.lastIndexOf('/')) {
       const dir = i < 0 ? '' : child.slice(0, i);
@@ -46,6 +53,22 @@ export class RepoTree implements TreeProbe {
       if (i < 0) break;
       child = dir;
     }
+  }
+
+  /** A new generation for every directory containing `path`. */
+  private touch(path: string): void {
+    const g = ++lastGeneration;
+    for (let i = path.lastIndexOf('/'); i > 0; i = path.lastIndexOf('/', i - 1)) this.gens.set(path.slice(0, i), g);
+    this.gens.set('', g);
+  }
+
+  /**
+   * A number that changes whenever a file at or below `dir` is added, changed
+   * or removed (0: nothing ever was). Numbers come from one counter for every
+   * tree, so equal numbers mean an unchanged directory of the same tree.
+   */
+  generation(dir: string): number {
+    return this.gens.get(dir) ?? 0;
   }
 
   /** Apply one commit's changes against its first parent. */
@@ -89,6 +112,8 @@ export class RepoTree implements TreeProbe {
       },
       list: (dir) => this.list(dir),
       isDir: (path) => this.isDir(path),
+      // After a miss some answers were wrong (absent): nothing recorded now may be trusted by generation.
+      generation: (dir) => (misses.size ? -1 : this.generation(dir)),
     };
   }
 }
@@ -99,7 +124,9 @@ export class RepoTree implements TreeProbe {
  * `maxBytes` and missing blobs read as an empty file marked in `unreadable`.
  */
 export class BlobContents {
-  private readonly map = new Map<string, Buffer>();
+  /** Contents with the tick of their last use (a renderer reads every file of a closure per render: a get must stay two field writes, not a Map re-insert). */
+  private readonly map = new Map<string, { content: Buffer; used: number }>();
+  private tick = 0;
   private bytes = 0;
   readonly unreadable = new Map<string, string>();
 
@@ -109,12 +136,10 @@ export class BlobContents {
   ) {}
 
   get(blob: string): Buffer | undefined {
-    const b = this.map.get(blob);
-    if (b !== undefined) {
-      this.map.delete(blob);
-      this.map.set(blob, b);
-    }
-    return b;
+    const e = this.map.get(blob);
+    if (e === undefined) return undefined;
+    e.used = ++this.tick;
+    return e.content;
   }
 
   has(blob: string): boolean {
@@ -136,13 +161,22 @@ export class BlobContents {
         this.unreadable.set(r.sha, `${r.size} bytes, over the repository's maxFileSize`);
         content = Buffer.alloc(0);
       } else content = r.content;
-      this.map.set(r.sha, content);
+      const before = this.map.get(r.sha);
+      if (before) this.bytes -= before.content.length;
+      this.map.set(r.sha, { content, used: ++this.tick });
       this.bytes += content.length;
     }
-    while (this.bytes > this.budget && this.map.size > 1) {
-      const [oldest, b] = this.map.entries().next().value as [string, Buffer];
-      this.map.delete(oldest);
-      this.bytes -= b.length;
+    if (this.bytes > this.budget) this.evict();
+  }
+
+  /** Least recently used first, down to 90% of the budget (so that eviction, a sort, stays rare); the newest blob always stays. */
+  private evict(): void {
+    const target = this.budget * 0.9;
+    const byAge = [...this.map].sort((a, b) => a[1].used - b[1].used);
+    for (let i = 0; i < byAge.length - 1 && this.bytes > target; i++) {
+      const [sha, e] = byAge[i]!;
+      this.map.delete(sha);
+      this.bytes -= e.content.length;
     }
   }
 }
