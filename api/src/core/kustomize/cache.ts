@@ -29,6 +29,12 @@ export interface SubBuild {
   /** Directories accumulated inside (a render whose stack holds one of them must not reuse this). */
   visited: string[];
   problems: Array<{ file: string; field: string; message: string; code: string }>;
+  /**
+   * Directories covering every path above with their generation when this was
+   * recorded (only when the file system has generations): all unchanged means
+   * every recorded answer is unchanged.
+   */
+  gens?: Array<[string, number]>;
   /** Pristine result (never handed out: callers get copies), or why there is none. */
   result: unknown[] | null | 'missing' | 'component';
 }
@@ -60,6 +66,8 @@ export class ParseCache implements KustomizeCache {
   readonly hashed = new WeakMap<object, unknown>();
   /** Finished objects (name references fixed, metadata finalized; null: dropped), by the object before and the renamed objects' key. */
   readonly finished = new WeakMap<object, { key: string; out: unknown }>();
+  /** Per render site: the renamed objects of its last finish, indexed by earlier name (renderer-private; see renamedIndex in render.ts). */
+  readonly renamed = new Map<string, { cands: unknown[]; entries: Array<{ part: string; name: string; prevNames: string[] }>; index: Map<string, Array<{ part: string; name: string; prevNames: string[] }>> }>();
   constructor(private readonly maxEntries: number) {}
 
   get size(): number {
@@ -70,6 +78,7 @@ export class ParseCache implements KustomizeCache {
     this.entries.clear();
     this.subs.clear();
     this.transforms.clear();
+    this.renamed.clear();
   }
 
   lookup(key: string): Entry | undefined {

@@ -3,6 +3,7 @@ export { findKustomizeEntryPoints, type KustomizeEntryPoint } from './entrypoint
 export { createMemoryFs } from './memoryfs';
 export { createKustomizeCache, type KustomizeCache } from './cache';
 export { contentHashSuffix } from './hash';
+export { deepEqual } from './resource';
 export { loadKustomizeYaml } from './yaml';
 export type { KustomizeFs, KustomizeProblem, KustomizeProblemCode, RenderOptions, RenderResult } from './types';
 export { closureKey, closureTouched, closureTouchedBy, closureHasAny, touchKeys, ancestorDirs, isUnder, LruMap, type TreeProbe } from './closure';

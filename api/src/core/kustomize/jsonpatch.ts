@@ -1,4 +1,4 @@
-import { clone, isObj, type Obj } from './resource';
+import { clone, deepEqual, isObj, type Obj } from './resource';
 
 /**
  * RFC 6902 JSON Patch with the semantics kustomize's library has: `add`
@@ -111,16 +111,6 @@ function replaceAt(doc: { root: unknown }, path: string, value: unknown): void {
   const last = toks[toks.length - 1]!;
   if (Array.isArray(parent)) parent[arrayIndex(parent, last, false, path)] = value;
   else (parent as Obj)[last] = value;
-}
-
-function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((v, i) => deepEqual(v, b[i]));
-  if (isObj(a) && isObj(b)) {
-    const ka = Object.keys(a);
-    return ka.length === Object.keys(b).length && ka.every((k) => k in b && deepEqual(a[k], b[k]));
-  }
-  return false;
 }
 
 /** Applies the ops to a copy of `target`; throws JsonPatchError (the target is untouched then). */

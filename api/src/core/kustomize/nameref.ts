@@ -264,3 +264,40 @@ function resolve(
   });
   return undefined;
 }
+
+/** Reference paths per referrer kind (every rule's paths that apply to objects of that kind). */
+const PATHS_BY_REFERRER = new Map<string, string[][]>();
+for (const rule of RULES) {
+  for (const ref of rule.referrers) {
+    for (const kind of ref.kinds) {
+      let l = PATHS_BY_REFERRER.get(kind);
+      if (!l) PATHS_BY_REFERRER.set(kind, (l = []));
+      if (!l.some((p) => p.join('/') === ref.path)) l.push(splitPath(ref.path));
+    }
+  }
+}
+
+/**
+ * Every name `r` mentions at a field that fixNameReferences may rewrite (a
+ * superset: rules of other kinds at the same paths are included). Fixing `r`
+ * depends only on the renamed objects one of whose earlier names is among
+ * these, and on the objects those resolve to (whose current names a later
+ * rule may see).
+ */
+export function referencedNames(r: Res): string[] {
+  const paths = PATHS_BY_REFERRER.get(kindOf(r));
+  if (paths === undefined) return [];
+  const out: string[] = [];
+  const add = (v: unknown) => {
+    if (typeof v === 'string') out.push(v);
+    else if (isObj(v) && typeof v.name === 'string') out.push(v.name);
+  };
+  for (const parts of paths) {
+    visitPath(r.obj, parts, false, (parent, key) => {
+      const v = parent[key];
+      if (Array.isArray(v)) v.forEach(add);
+      else add(v);
+    });
+  }
+  return out;
+}

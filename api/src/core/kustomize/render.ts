@@ -1,12 +1,11 @@
 import { YamlLoadError } from '../manifests';
-import { createHash } from 'node:crypto';
 import { ParseCache, parseYaml, type SubBuild, type TransformDone, type TransformMemo, type YamlMode } from './cache';
 import { addGenerated, generate, readGeneratorOptions, stringMap, type GeneratorContext } from './generators';
 import { contentHashSuffix } from './hash';
 import { cloneRes, ensureOwned, isShared, markShared, type MatchTrace } from './memo';
-import { fixNameReferences, NAME_REF_KINDS } from './nameref';
+import { fixNameReferences, NAME_REF_KINDS, referencedNames } from './nameref';
 import { applySmpByIdentity, applyTargetedPatch, parsePatchText, readPatchOptions, type ParsedPatch } from './patches';
-import { basename, isWithin, joinPath, looksRemote, normalizePath } from './paths';
+import { basename, dirname, isWithin, joinPath, looksRemote, normalizePath } from './paths';
 import { applyReplacements } from './replacements';
 import {
   currentId,
@@ -18,6 +17,7 @@ import {
   nameOf,
   namespaceOf,
   newRes,
+  sameRes,
   setName,
   storePrevious,
   str,
@@ -153,7 +153,7 @@ class Renderer {
    * (a base shared by several overlays, or an app that did not change in a
    * commit), so rendering many commits costs what changed.
    */
-  dirResource(k: Kustomization, entry: string, field: string, path: string, stack: string[]): Res[] | null {
+  dirResource(k: Kustomization, entry: string, field: string, path: string, stack: string[]): readonly Res[] | null {
     const outcome = this.buildShared(path, stack);
     if (outcome === 'missing') {
       this.problem(k.file, field, `${entry} is a directory without a kustomization file (kustomization.yaml, kustomization.yml or Kustomization)`, 'not-found');
@@ -167,7 +167,7 @@ class Renderer {
   }
 
   /** The accumulated objects of the kustomization in `path`, reused from an earlier render when nothing it read changed. */
-  private buildShared(path: string, stack: string[]): Res[] | null | 'missing' | 'component' {
+  private buildShared(path: string, stack: string[]): readonly Res[] | null | 'missing' | 'component' {
     const key = `${path}\0${this.restrict}\0${this.maxBytes}`;
     const memo = this.cache?.subs.get(key);
     if (memo && !memo.visited.some((d) => stack.includes(d)) && this.stillValid(memo)) {
@@ -179,9 +179,8 @@ class Renderer {
         r.lists.push(...memo.lists);
         r.visited.push(...memo.visited);
       }
-      const out = memo.result as Res[] | null | 'missing' | 'component';
-      // Shared instances (see memo.ts): whoever changes them takes a copy first.
-      return Array.isArray(out) ? out.slice() : out;
+      // Shared instances in a shared list (see memo.ts): read only; whoever changes them takes a copy first.
+      return memo.result as Res[] | null | 'missing' | 'component';
     }
     const rec: SubBuild = { reads: [], dirs: [], lists: [], files: [], visited: [], problems: [], result: null };
     this.recorders.push(rec);
@@ -196,14 +195,39 @@ class Renderer {
     rec.problems = this.problems.slice(before);
     // A cycle depends on the including stack: never reuse a build that met one.
     if (this.cache && !rec.problems.some((p) => p.code === 'cycle')) {
-      if (Array.isArray(out)) for (const r of out) markShared(r);
-      rec.result = Array.isArray(out) ? out.slice() : out;
+      if (Array.isArray(out)) {
+        // What did not change keeps its earlier instance (an app whose deployment changed still has the same service), so later steps still know it.
+        const was = memo !== undefined && Array.isArray(memo.result) ? (memo.result as Res[]) : [];
+        for (let i = 0; i < out.length; i++) {
+          const w = was[i];
+          if (w !== undefined && sameRes(w, out[i]!)) out[i] = w;
+          else markShared(out[i]!);
+        }
+      }
+      rec.result = out;
+      this.recordGenerations(rec, path);
       this.cache.subs.set(key, rec);
     }
     return out;
   }
 
+  /** Notes the generations of the directories covering what `m` looked at (below `dir` when it is a directory build). */
+  private recordGenerations(m: SubBuild, dir: string | null): void {
+    const gen = this.rawFs.generation;
+    if (gen === undefined) return;
+    const covers = new Set<string>();
+    const cover = (p: string, isDirectory: boolean) => covers.add(dir !== null && isWithin(p, dir) ? dir : isDirectory ? p : dirname(p));
+    for (const [p] of m.reads) cover(p, false);
+    for (const [p] of m.dirs) cover(p, false);
+    for (const [d] of m.lists) cover(d, true);
+    const gens: Array<[string, number]> = [...covers].map((d) => [d, gen.call(this.rawFs, d)]);
+    // A negative generation: the file system could not answer everything (yet); only a full check may reuse this.
+    m.gens = gens.every(([, g]) => g >= 0) ? gens : undefined;
+  }
+
   private stillValid(m: SubBuild): boolean {
+    const gen = this.rawFs.generation;
+    if (m.gens !== undefined && gen !== undefined && m.gens.every(([d, g]) => gen.call(this.rawFs, d) === g)) return true;
     for (const [p, v] of m.reads) {
       const now = this.rawFs.read(p);
       if (now !== v && (now === null || v === null || !now.equals(v))) return false;
@@ -212,6 +236,11 @@ class Renderer {
     for (const [d, v] of m.lists) {
       const now = this.rawFs.list(d);
       if (now === null || v === null ? now !== v : now.length !== v.length || now.some((n, i) => n !== v[i])) return false;
+    }
+    // Something else below a covering directory changed: every answer still holds at these generations.
+    if (m.gens !== undefined && gen !== undefined) {
+      for (const e of m.gens) e[1] = gen.call(this.rawFs, e[0]);
+      if (m.gens.some(([, g]) => g < 0)) m.gens = undefined;
     }
     return true;
   }
@@ -366,7 +395,7 @@ class Renderer {
           this.problem(k.file, key, UNSUPPORTED[key]!, 'unsupported');
         }
       }
-      const seen = new Set(ra.map((x) => idKey(currentId(x))));
+      const seen: SeenIds = { keys: new Set(ra.map(idKeyOf)), lazy: null };
       for (const e of [...this.strings(k, 'resources'), ...this.strings(k, 'bases')]) this.addResource(k, e.value, e.field, ra, seen, stack);
       for (const e of this.strings(k, 'components')) this.addComponent(k, e.value, e.field, ra, stack);
       this.runGenerators(k, ra);
@@ -381,21 +410,31 @@ class Renderer {
    * Appends objects, refusing identities already present (kustomize's
    * "already registered id"). `seen` holds the identities of `ra`; it stays
    * valid while only appends happen (the resources phase of one kustomization).
+   * The first list appended to an empty `ra` is taken whole when it holds no
+   * duplicates (an overlay over one base: no identity is computed at all).
    */
-  appendAll(ra: Res[], add: Res[], seen: Set<string>, file: string, field: string): void {
+  appendAll(ra: Res[], add: readonly Res[], seen: SeenIds, file: string, field: string): void {
+    if (ra.length === 0 && seen.keys.size === 0 && seen.lazy === null && dupFree(add)) {
+      for (const r of add) ra.push(r);
+      seen.lazy = add;
+      return;
+    }
+    if (seen.lazy !== null) {
+      for (const r of seen.lazy) seen.keys.add(idKeyOf(r));
+      seen.lazy = null;
+    }
     for (const r of add) {
-      const id = currentId(r);
-      const key = idKey(id);
-      if (seen.has(key)) {
-        this.problem(file, field, `${idString(id)} is defined more than once (kustomize refuses duplicate objects); the later one is dropped`, 'conflict');
+      const key = idKeyOf(r);
+      if (seen.keys.has(key)) {
+        this.problem(file, field, `${idString(currentId(r))} is defined more than once (kustomize refuses duplicate objects); the later one is dropped`, 'conflict');
         continue;
       }
-      seen.add(key);
+      seen.keys.add(key);
       ra.push(r);
     }
   }
 
-  addResource(k: Kustomization, entry: string, field: string, ra: Res[], seen: Set<string>, stack: string[]): void {
+  addResource(k: Kustomization, entry: string, field: string, ra: Res[], seen: SeenIds, stack: string[]): void {
     const path = joinPath(k.dir, entry);
     if (path === null || (!this.fs.isDir(path) && this.fs.read(path) === null)) {
       if (path !== null) this.addFile(path);
@@ -533,7 +572,13 @@ class Renderer {
   private transformIncrementally(k: Kustomization, ra: Res[], cache: ParseCache): void {
     const key = `${k.dir}\0${this.restrict}\0${this.maxBytes}`;
     let memo: TransformMemo | undefined = cache.transforms.get(key);
-    if (memo !== undefined && (memo.raw !== k.raw || !this.stillValid(memo.reads))) memo = undefined;
+    // A kustomization or patch file that changed invalidates the memo, but most objects usually come
+    // out as before: those keep their earlier output instance, so later steps still know them.
+    let stale: TransformMemo | undefined;
+    if (memo !== undefined && (memo.raw !== k.raw || !this.stillValid(memo.reads))) {
+      stale = memo;
+      memo = undefined;
+    }
     const hits = new Map<Res, TransformDone>();
     const outside = new Map<number, number>();
     const misses: Res[] = [];
@@ -588,6 +633,7 @@ class Renderer {
       }
     }
     if (memo === undefined) {
+      this.recordGenerations(reads, null);
       memo = { raw: k.raw, reads, out: new WeakMap() };
       cache.transforms.set(key, memo);
     }
@@ -602,11 +648,16 @@ class Renderer {
       }
       const c = work[w++]!;
       const live = alive.has(c);
+      let res = c;
+      if (live && stale !== undefined && !tainted.has(c)) {
+        const was = stale.out.get(r)?.out as Res | null | undefined;
+        if (was && sameRes(was, c)) res = was;
+      }
       if (!tainted.has(c)) {
         const m = matched.get(c);
-        memo.out.set(r, { out: live ? markShared(c) : null, ops: m?.ops ?? [], applied: m?.applied ?? [] });
+        memo.out.set(r, { out: live ? markShared(res) : null, ops: m?.ops ?? [], applied: m?.applied ?? [] });
       }
-      if (live) out.push(c);
+      if (live) out.push(res);
     }
     ra.length = 0;
     for (const r of out) ra.push(r);
@@ -818,7 +869,7 @@ class Renderer {
   /** What Flux renders for a path without a kustomization: every manifest below it (sub-kustomizations as directories). */
   generateFromDir(dir: string, stack: string[]): Res[] {
     const ra: Res[] = [];
-    const seen = new Set<string>();
+    const seen: SeenIds = { keys: new Set(), lazy: null };
     const walk = (d: string) => {
       // A listed directory is part of the closure as `dir/` (its tree, for the caller's cache key).
       this.addFile(d === '' ? '/' : `${d}/`);
@@ -853,8 +904,9 @@ class Renderer {
 
   // ---------------------------------------------------------------- finish
 
-  finish(ra: Res[], sort: SortOptions): Record<string, unknown>[] {
-    if (this.cache !== undefined) return this.finishIncrementally(ra, sort, this.cache);
+  /** Hash suffixes, name references, metadata, order. `site` names the render (its entry) for what finishIncrementally keeps between renders. */
+  finish(ra: Res[], sort: SortOptions, site: string): Record<string, unknown>[] {
+    if (this.cache !== undefined) return this.finishIncrementally(ra, sort, this.cache, site);
     for (const r of ra) {
       const kind = kindOf(r);
       if (r.needsHash && (kind === 'ConfigMap' || kind === 'Secret')) {
@@ -876,7 +928,7 @@ class Renderer {
    * the same renamed objects (the only thing besides itself a referrer's
    * result depends on). The returned objects may be shared with the cache.
    */
-  private finishIncrementally(input: Res[], sort: SortOptions, cache: ParseCache): Record<string, unknown>[] {
+  private finishIncrementally(input: Res[], sort: SortOptions, cache: ParseCache, site: string): Record<string, unknown>[] {
     const ra = input.slice();
     for (let i = 0; i < ra.length; i++) {
       const r = ra[i]!;
@@ -892,15 +944,16 @@ class Renderer {
       }
       ra[i] = h;
     }
-    const key = renamedKey(ra);
+    const index = renamedIndex(cache, `${site}\0${this.restrict}\0${this.maxBytes}`, ra);
     const only = new Set<Res>();
-    const before = new Map<Res, Res>();
+    const before = new Map<Res, { r: Res; key: string }>();
     for (let i = 0; i < ra.length; i++) {
       const r = ra[i]!;
+      const key = referrerKey(r, index);
       const f = cache.finished.get(r);
       if (f !== undefined && f.key === key) continue;
       const c = cloneRes(r);
-      before.set(c, r);
+      before.set(c, { r, key });
       only.add(c);
       ra[i] = c;
     }
@@ -916,7 +969,8 @@ class Renderer {
       }
       const f = finalizeMetadata([r])[0] ?? null;
       // A run with ambiguous references remembers nothing (its problems are not per object).
-      if (nameProblems.length === 0) cache.finished.set(before.get(r)!, { key, out: f === null ? null : markShared(f) });
+      const b = before.get(r)!;
+      if (nameProblems.length === 0) cache.finished.set(b.r, { key: b.key, out: f === null ? null : markShared(f) });
       if (f !== null) kept.push(f);
     }
     return sortResources(kept, sort).map((r) => r.obj);
@@ -952,7 +1006,7 @@ export function renderKustomization(entryDir: string, fs: KustomizeFs, opts: Ren
       const k = r.loadKustomization(dir);
       if (k === 'missing') {
         if (opts.missingKustomization === 'generate' && fs.isDir(dir)) {
-          objects = r.finish(r.generateFromDir(dir, []), { order: 'legacy' });
+          objects = r.finish(r.generateFromDir(dir, []), { order: 'legacy' }, `generate:${dir}`);
         } else {
           r.problem(dir, '', fs.isDir(dir) ? `no kustomization file in ${dir || '.'}` : `${dir || '.'} is not a directory`, 'not-found');
         }
@@ -961,7 +1015,7 @@ export function renderKustomization(entryDir: string, fs: KustomizeFs, opts: Ren
           r.problem(k.file, 'kind', 'a Component cannot be built on its own; include it from a Kustomization', 'invalid');
         } else {
           const ra = r.accumulate(k, [], []);
-          objects = r.finish(ra, r.sortOptions(k));
+          objects = r.finish(ra, r.sortOptions(k), dir);
         }
       }
     }
@@ -993,25 +1047,130 @@ const TRANSFORMER_FIELDS = [
   'replacements',
 ] as const;
 
-/**
- * Everything name reference fixing reads from the objects that can be
- * referred to by an old name (renamed objects of the kinds it knows), as one
- * short key: equal keys fix a given referrer the same way.
- */
-function renamedKey(ra: Res[]): string {
-  const parts: string[] = [];
-  for (const r of ra) {
-    if (r.prev.length === 0 || !NAME_REF_KINDS.has(kindOf(r))) continue;
-    // Shared instances never change: their part is computed once.
-    let part = renamedParts.get(r);
-    if (part === undefined) {
-      part = JSON.stringify([r.obj.apiVersion, kindOf(r), nameOf(r), namespaceOf(r), r.prev, r.prefixes, r.suffixes]);
-      if (isShared(r)) renamedParts.set(r, part);
-    }
-    parts.push(part);
-  }
-  return createHash('sha1').update(parts.join('\n')).digest('base64');
+/** A renamed object that references may follow: its identities (as one string), current name and earlier names. */
+export interface Renamed {
+  part: string;
+  name: string;
+  prevNames: string[];
 }
 
-const renamedParts = new WeakMap<Res, string>();
+/**
+ * The objects that can be referred to by an old name (renamed objects of the
+ * kinds fixNameReferences knows), by each earlier name. Kept per render site
+ * between renders and updated where the list changed (usually one object of
+ * many), so it costs a pointer comparison per object.
+ */
+function renamedIndex(cache: ParseCache, site: string, ra: Res[]): Map<string, Renamed[]> {
+  const cands: Res[] = [];
+  for (const r of ra) if (r.prev.length > 0 && NAME_REF_KINDS.has(kindOf(r))) cands.push(r);
+  const st = cache.renamed.get(site);
+  if (st !== undefined && st.cands.length === cands.length) {
+    for (let i = 0; i < cands.length; i++) {
+      const now = cands[i]!;
+      if (st.cands[i] === now) continue;
+      indexRenamed(st.index, st.entries[i]!, false);
+      const e = renamedEntry(now);
+      indexRenamed(st.index, e, true);
+      st.entries[i] = e;
+    }
+    st.cands = cands;
+    return st.index;
+  }
+  const index = new Map<string, Renamed[]>();
+  const entries = cands.map(renamedEntry);
+  for (const e of entries) indexRenamed(index, e, true);
+  cache.renamed.set(site, { cands, entries, index });
+  return index;
+}
 
+function renamedEntry(r: Res): Renamed {
+  // Shared instances never change: their entry is computed once.
+  let e = renamedEntries.get(r);
+  if (e === undefined) {
+    const names: string[] = [];
+    for (const id of r.prev) if (!names.includes(id.name)) names.push(id.name);
+    e = { part: JSON.stringify([r.obj.apiVersion, kindOf(r), nameOf(r), namespaceOf(r), r.prev, r.prefixes, r.suffixes]), name: nameOf(r), prevNames: names };
+    if (isShared(r)) renamedEntries.set(r, e);
+  }
+  return e;
+}
+
+function indexRenamed(index: Map<string, Renamed[]>, e: Renamed, add: boolean): void {
+  for (const name of e.prevNames) {
+    const l = index.get(name);
+    if (add) {
+      if (l === undefined) index.set(name, [e]);
+      else l.push(e);
+      continue;
+    }
+    const i = l?.indexOf(e) ?? -1;
+    if (i < 0) continue;
+    l!.splice(i, 1);
+    if (l!.length === 0) index.delete(name);
+  }
+}
+
+const renamedEntries = new WeakMap<Res, Renamed>();
+
+/**
+ * Everything fixing the references of `r` reads from other objects, as one
+ * string: equal keys fix `r` the same way. Its references can only resolve to
+ * renamed objects one of whose earlier names it mentions; a later rule may see
+ * the name an earlier one wrote, so their current names are followed too.
+ * Most objects mention no renamed object: their key is '' and stays so while
+ * other objects change.
+ */
+function referrerKey(r: Res, index: Map<string, Renamed[]>): string {
+  if (index.size === 0) return '';
+  let names = refNames.get(r);
+  if (names === undefined) {
+    names = referencedNames(r);
+    if (isShared(r)) refNames.set(r, names);
+  }
+  if (names.length === 0) return '';
+  const queue = names.slice();
+  const parts: string[] = [];
+  for (let i = 0; i < queue.length; i++) {
+    for (const c of index.get(queue[i]!) ?? []) {
+      if (parts.includes(c.part)) continue;
+      parts.push(c.part);
+      if (!queue.includes(c.name)) queue.push(c.name);
+    }
+  }
+  return parts.length <= 1 ? (parts[0] ?? '') : parts.sort().join('\n');
+}
+
+const refNames = new WeakMap<Res, string[]>();
+
+
+/** The identities appended so far in a resources phase (Renderer.appendAll); `lazy`: a list whose keys are not in `keys` yet. */
+interface SeenIds {
+  keys: Set<string>;
+  lazy: readonly Res[] | null;
+}
+
+const idKeys = new WeakMap<Res, string>();
+
+/** idKey(currentId(r)), remembered for shared instances (they never change). */
+function idKeyOf(r: Res): string {
+  let k = idKeys.get(r);
+  if (k === undefined) {
+    k = idKey(currentId(r));
+    if (isShared(r)) idKeys.set(r, k);
+  }
+  return k;
+}
+
+const dupFreeLists = new WeakMap<readonly Res[], boolean>();
+
+/** No two objects of `list` have the same identity (remembered per list: directory builds hand out one shared list). */
+function dupFree(list: readonly Res[]): boolean {
+  let v = dupFreeLists.get(list);
+  if (v === undefined) {
+    const keys = new Set<string>();
+    for (const r of list) keys.add(idKeyOf(r));
+    v = keys.size === list.length;
+    dupFreeLists.set(list, v);
+  }
+  return v;
+}

@@ -189,3 +189,40 @@ export function clone<T>(v: T): T {
   for (const k of Object.keys(v as Obj)) out[k] = clone((v as Obj)[k]);
   return out as T;
 }
+
+/** Structural equality of JSON-like values (parsed YAML: no cycles, no special objects). */
+export function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!deepEqual(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) {
+    if (!Object.prototype.hasOwnProperty.call(b, k) || !deepEqual((a as Obj)[k], (b as Obj)[k])) return false;
+  }
+  return true;
+}
+
+const sameStrings = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((v, i) => v === b[i]);
+
+/** Two objects with equal content and equal build history (earlier identities, prefixes, suffixes, hash flag, origin). */
+export function sameRes(a: Res, b: Res): boolean {
+  if (a === b) return true;
+  return (
+    a.needsHash === b.needsHash &&
+    a.file === b.file &&
+    sameStrings(a.prefixes, b.prefixes) &&
+    sameStrings(a.suffixes, b.suffixes) &&
+    a.prev.length === b.prev.length &&
+    a.prev.every((p, i) => {
+      const q = b.prev[i]!;
+      return p.group === q.group && p.version === q.version && p.kind === q.kind && p.name === q.name && p.namespace === q.namespace;
+    }) &&
+    deepEqual(a.obj, b.obj)
+  );
+}
