@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { closureKey, closureTouched, closureTouchedBy, createKustomizeCache, createMemoryFs, renderKustomization, type TreeProbe } from '../../../api/src/core/kustomize';
+import { closureTouched, closureTouchedBy, createKustomizeCache, createMemoryFs, renderKustomization, type KustomizeFs } from '../../../api/src/core/kustomize';
 import { RepoTree } from '../../../api/src/git/reader/repo-tree';
-
-/** A probe over path → blob id, with directories derived from the paths. */
-function probe(files: Record<string, string>): TreeProbe {
-  const tree = new RepoTree();
-  for (const [p, b] of Object.entries(files)) tree.set(p, b);
-  return tree;
-}
+import { createHash } from 'node:crypto';
 
 describe('closureTouchedBy', () => {
   const closure = new Set(['overlays/prod/kustomization.yaml', 'overlays/prod/kustomization.yml', 'overlays/prod/missing.yaml', 'base/kustomization.yaml', 'apps/']);
@@ -39,31 +33,8 @@ describe('closureTouchedBy', () => {
   });
 });
 
-describe('closureKey', () => {
-  const closure = ['base/app.yaml', 'base/kustomization.yaml', 'base/missing.yaml', 'overlays/prod/kustomization.yaml'];
-
-  it('is equal for trees that agree on every closure path, whatever else differs', () => {
-    const a = probe({ 'base/app.yaml': 'b1', 'base/kustomization.yaml': 'b2', 'overlays/prod/kustomization.yaml': 'b3', 'README.md': 'r1' });
-    const b = probe({ 'base/app.yaml': 'b1', 'base/kustomization.yaml': 'b2', 'overlays/prod/kustomization.yaml': 'b3', 'README.md': 'r2', 'overlays/dev/kustomization.yaml': 'x' });
-    expect(closureKey('prod', closure, a)).toBe(closureKey('prod', closure, b));
-  });
-
-  it('changes when a closure file changes, appears, or a missing path becomes a directory', () => {
-    const files = { 'base/app.yaml': 'b1', 'base/kustomization.yaml': 'b2', 'overlays/prod/kustomization.yaml': 'b3' };
-    const key = closureKey('prod', closure, probe(files));
-    expect(closureKey('prod', closure, probe({ ...files, 'base/app.yaml': 'b9' }))).not.toBe(key);
-    expect(closureKey('prod', closure, probe({ ...files, 'base/missing.yaml': 'b4' }))).not.toBe(key);
-    expect(closureKey('prod', closure, probe({ ...files, 'base/missing.yaml/kustomization.yaml': 'b4' }))).not.toBe(key);
-    expect(closureKey('dev', closure, probe(files))).not.toBe(key);
-  });
-
-  it('covers listings of directories used by a render without a kustomization file', () => {
-    const files = { 'apps/a.yaml': 'b1' };
-    const key = closureKey('flux', ['apps/', 'apps/a.yaml'], probe(files));
-    expect(closureKey('flux', ['apps/', 'apps/a.yaml'], probe({ ...files, 'apps/b.yaml': 'b2' }))).not.toBe(key);
-  });
-
-  it('holds what a real render reads: an unrelated file does not change the key of a render', () => {
+describe('a real render', () => {
+  it('has a closure that an unrelated file does not touch', () => {
     const files: Record<string, string> = {
       'base/kustomization.yaml': 'resources: [app.yaml]\n',
       'base/app.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app}\n',
@@ -71,15 +42,35 @@ describe('closureKey', () => {
     };
     const r = renderKustomization('overlays/prod', createMemoryFs(files), { loadRestrictions: 'none' });
     expect(r.problems).toEqual([]);
-    const ids = (extra: Record<string, string>) => probe(Object.fromEntries(Object.entries({ ...files, ...extra }).map(([p, c]) => [p, c])));
-    const key = closureKey('prod', r.files, ids({}));
-    expect(closureKey('prod', r.files, ids({ 'overlays/dev/kustomization.yaml': 'resources: []\n' }))).toBe(key);
     expect(closureTouched(new Set(r.files), ['overlays/dev/kustomization.yaml'])).toBe(false);
     expect(closureTouched(new Set(r.files), ['base/app.yaml'])).toBe(true);
   });
 });
 
 describe('RepoTree', () => {
+  it('gives a directory a new generation whenever anything below it changes, and leaves siblings alone', () => {
+    const tree = new RepoTree();
+    tree.set('base/a/deploy.yaml', 'b1');
+    tree.set('base/b/deploy.yaml', 'b2');
+    tree.set('docs/readme.md', 'd1');
+    const at = () => Object.fromEntries(['', 'base', 'base/a', 'base/b', 'docs', 'nowhere'].map((d) => [d, tree.generation(d)]));
+    const before = at();
+    expect(before.nowhere).toBe(0);
+    tree.set('base/a/deploy.yaml', 'b1');
+    expect(at()).toEqual(before);
+    tree.set('base/a/deploy.yaml', 'b3');
+    const after = at();
+    for (const d of ['', 'base', 'base/a']) expect(after[d]).not.toBe(before[d]);
+    for (const d of ['base/b', 'docs', 'nowhere']) expect(after[d]).toBe(before[d]);
+    tree.delete('docs/readme.md');
+    expect(tree.generation('docs')).not.toBe(after.docs);
+    expect(tree.generation('base')).toBe(after.base);
+    tree.set('base/c/kustomization.yaml', 'k1');
+    expect(tree.generation('base/c')).toBeGreaterThan(0);
+    expect(tree.generation('base')).not.toBe(after.base);
+  });
+
+
   it('moves from commit to commit with renames and deletions, and lists directories like a file system', () => {
     const tree = new RepoTree();
     tree.apply([
@@ -127,19 +118,43 @@ describe('renderKustomization with a shared cache across commits', () => {
       app('c', '1', 'warn'),
       { 'base/b/kustomization.yaml': null, 'base/b/Kustomization': 'resources: [deploy.yaml]\n' },
     ];
-    const cache = createKustomizeCache();
-    for (const step of steps) {
-      const next: Record<string, string> = { ...files };
-      for (const [p, c] of Object.entries(step)) {
-        if (c === null) delete next[p];
-        else next[p] = c;
-      }
-      files = next;
-      // Buffers are fresh per step: reuse must hold on content, not on object identity.
-      for (const env of ['dev', 'prod']) {
-        const cached = renderKustomization(`overlays/${env}`, createMemoryFs(files), { cache });
-        const fresh = renderKustomization(`overlays/${env}`, createMemoryFs(files));
-        expect(cached).toEqual(fresh);
+    // Twice: over fresh in-memory trees (reuse must hold on content, not on Buffer identity), and over
+    // one RepoTree moved from step to step, whose directory generations let reuse skip re-reading files.
+    const initial = files;
+    for (const variant of ['memory', 'repo-tree'] as const) {
+      files = initial;
+      const cache = createKustomizeCache();
+      const tree = new RepoTree();
+      const blobs = new Map<string, Buffer>();
+      const put = (p: string, c: string) => {
+        const id = createHash('sha1').update(c).digest('hex');
+        blobs.set(id, Buffer.from(c));
+        tree.set(p, id);
+      };
+      for (const [p, c] of Object.entries(files)) put(p, c);
+      const treeFs: KustomizeFs = {
+        read: (p) => blobs.get(tree.blob(p) ?? '') ?? null,
+        list: (d) => tree.list(d),
+        isDir: (p) => tree.isDir(p),
+        generation: (d) => tree.generation(d),
+      };
+      for (const step of steps) {
+        const next: Record<string, string> = { ...files };
+        for (const [p, c] of Object.entries(step)) {
+          if (c === null) {
+            delete next[p];
+            tree.delete(p);
+          } else {
+            next[p] = c;
+            put(p, c);
+          }
+        }
+        files = next;
+        for (const env of ['dev', 'prod']) {
+          const cached = renderKustomization(`overlays/${env}`, variant === 'memory' ? createMemoryFs(files) : treeFs, { cache });
+          const fresh = renderKustomization(`overlays/${env}`, createMemoryFs(files));
+          expect(cached).toEqual(fresh);
+        }
       }
     }
   });

@@ -6,4 +6,4 @@ export { contentHashSuffix } from './hash';
 export { deepEqual } from './resource';
 export { loadKustomizeYaml } from './yaml';
 export type { KustomizeFs, KustomizeProblem, KustomizeProblemCode, RenderOptions, RenderResult } from './types';
-export { closureKey, closureTouched, closureTouchedBy, closureHasAny, touchKeys, ancestorDirs, isUnder, LruMap, type TreeProbe } from './closure';
+export { closureTouched, closureTouchedBy, closureHasAny, touchKeys, ancestorDirs, isUnder } from './closure';

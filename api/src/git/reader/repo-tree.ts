@@ -1,4 +1,4 @@
-import type { KustomizeFs, TreeProbe } from '../../core/kustomize';
+import type { KustomizeFs } from '../../core/kustomize';
 import type { CatFile } from './cat-file';
 import type { FileChange } from './log-stream';
 
@@ -9,7 +9,7 @@ import type { FileChange } from './log-stream';
  */
 let lastGeneration = 0;
 
-export class RepoTree implements TreeProbe {
+export class RepoTree {
   private readonly files = new Map<string, string>();
   /** Directory → names directly inside it (files and subdirectories) → number of files below that name. */
   private readonly dirs = new Map<string, Map<string, number>>([['', new Map()]]);
