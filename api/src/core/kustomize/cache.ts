@@ -45,6 +45,8 @@ export interface TransformMemo {
   raw: unknown;
   /** What the transformers read (patch files): the memo holds while they read the same. */
   reads: SubBuild;
+  /** The compiled transformer steps (renderer-private): valid with the memo. */
+  plan: unknown;
   /** Input object → output (null: deleted by a patch), with the decisions it depended on. */
   out: WeakMap<object, TransformDone>;
 }

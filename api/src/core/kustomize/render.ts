@@ -171,14 +171,9 @@ class Renderer {
     const key = `${path}\0${this.restrict}\0${this.maxBytes}`;
     const memo = this.cache?.subs.get(key);
     if (memo && !memo.visited.some((d) => stack.includes(d)) && this.stillValid(memo)) {
-      for (const f of memo.files) this.addFile(f);
+      this.replayReads(memo);
       for (const p of memo.problems) this.problems.push(p as KustomizeProblem);
-      for (const r of this.recorders) {
-        r.reads.push(...memo.reads);
-        r.dirs.push(...memo.dirs);
-        r.lists.push(...memo.lists);
-        r.visited.push(...memo.visited);
-      }
+      for (const r of this.recorders) r.visited.push(...memo.visited);
       // Shared instances in a shared list (see memo.ts): read only; whoever changes them takes a copy first.
       return memo.result as Res[] | null | 'missing' | 'component';
     }
@@ -579,16 +574,33 @@ class Renderer {
       stale = memo;
       memo = undefined;
     }
-    const hits = new Map<Res, TransformDone>();
+    let plan: TransformStep[];
+    let reads: SubBuild;
+    if (memo !== undefined) {
+      // The same kustomization and patch files: the compiled steps stand; their files are still read.
+      plan = memo.plan as TransformStep[];
+      reads = memo.reads;
+      this.replayReads(reads);
+    } else {
+      reads = { reads: [], dirs: [], lists: [], files: [], visited: [], problems: [], result: null };
+      this.recorders.push(reads);
+      try {
+        plan = this.compile(k);
+      } finally {
+        this.recorders.pop();
+      }
+    }
+    const hits: Array<TransformDone | undefined> = new Array(ra.length);
     const outside = new Map<number, number>();
     const misses: Res[] = [];
-    for (const r of ra) {
+    for (let i = 0; i < ra.length; i++) {
+      const r = ra[i]!;
       const d = memo?.out.get(r);
       if (d === undefined) {
         misses.push(r);
         continue;
       }
-      hits.set(r, d);
+      hits[i] = d;
       for (const op of d.ops) outside.set(op, (outside.get(op) ?? 0) + 1);
     }
     const work = misses.map(cloneRes);
@@ -611,15 +623,10 @@ class Renderer {
       taint: (r) => tainted.add(r),
     };
     const problemsBefore = this.problems.length;
-    const reads: SubBuild = { reads: [], dirs: [], lists: [], files: [], visited: [], problems: [], result: null };
     const sub = work.slice();
-    this.recorders.push(reads);
-    try {
-      this.transform(k, sub, trace);
-    } finally {
-      this.recorders.pop();
-    }
-    for (const d of hits.values()) {
+    this.apply(plan, sub, trace);
+    for (const d of hits) {
+      if (d === undefined) continue;
       for (let i = 0; i < d.ops.length; i++) {
         const was = d.applied[i]!;
         if (was !== null && decisions.get(d.ops[i]!) !== was) {
@@ -627,27 +634,28 @@ class Renderer {
           this.problems.length = problemsBefore;
           cache.transforms.delete(key);
           ensureOwned(ra);
-          this.transform(k, ra);
+          this.apply(plan, ra);
           return;
         }
       }
     }
     if (memo === undefined) {
       this.recordGenerations(reads, null);
-      memo = { raw: k.raw, reads, out: new WeakMap() };
+      memo = { raw: k.raw, reads, plan, out: new WeakMap() };
       cache.transforms.set(key, memo);
     }
-    const alive = new Set(sub);
+    const alive = sub.length === work.length ? null : new Set(sub);
     const out: Res[] = [];
     let w = 0;
-    for (const r of ra) {
-      const d = hits.get(r);
+    for (let i = 0; i < ra.length; i++) {
+      const d = hits[i];
       if (d !== undefined) {
         if (d.out !== null) out.push(d.out as Res);
         continue;
       }
+      const r = ra[i]!;
       const c = work[w++]!;
-      const live = alive.has(c);
+      const live = alive === null || alive.has(c);
       let res = c;
       if (live && stale !== undefined && !tainted.has(c)) {
         const was = stale.out.get(r)?.out as Res | null | undefined;
@@ -663,9 +671,45 @@ class Renderer {
     for (const r of out) ra.push(r);
   }
 
+  /** What a reused build or compiled plan read, recorded again: the closure and every enclosing build's reads. */
+  private replayReads(m: SubBuild): void {
+    for (const f of m.files) this.addFile(f);
+    for (const r of this.recorders) {
+      r.reads.push(...m.reads);
+      r.dirs.push(...m.dirs);
+      r.lists.push(...m.lists);
+    }
+  }
+
+  /** The kustomization's patches and transformers over `ra`, in place. */
   private transform(k: Kustomization, ra: Res[], trace?: MatchTrace): void {
-    const patchCtx = (field: string) => ({
-      problem: (f: string, message: string, code: KustomizeProblemCode = 'invalid') => this.problem(k.file, f || field, message, code),
+    this.apply(this.compile(k), ra, trace);
+  }
+
+  /** Runs compiled steps: problems found while compiling come out at their place among the others. */
+  private apply(plan: TransformStep[], ra: Res[], trace?: MatchTrace): void {
+    for (const step of plan) {
+      if ('problem' in step) this.problems.push(step.problem);
+      else step.run(ra, trace, this);
+    }
+  }
+
+  /**
+   * The kustomization's transformer fields as steps (patch files read and
+   * parsed, targets compiled, rules checked), in kustomize's order. A problem
+   * met while compiling is a step of its own, so applying the plan reports
+   * problems in the order a direct run would.
+   */
+  private compile(k: Kustomization): TransformStep[] {
+    const steps: TransformStep[] = [];
+    const mark = this.problems.length;
+    // Steps may run in later renders (a memoized plan): they report to the renderer that runs them, never to `this`.
+    const step = (run: StepRun) => {
+      for (const problem of this.problems.splice(mark)) steps.push({ problem });
+      steps.push({ run });
+    };
+    const patchCtx = (r: Renderer, field: string) => ({
+      problem: (f: string, message: string, code: KustomizeProblemCode = 'invalid') => r.problem(k.file, f || field, message, code),
     });
 
     // patchesStrategicMerge (deprecated): file paths or inline YAML.
@@ -677,7 +721,7 @@ class Renderer {
         this.problem(k.file, e.field, typeof parsed === 'string' ? parsed : 'patchesStrategicMerge entries must be strategic merge patches, not JSON patches', 'invalid');
         continue;
       }
-      for (const doc of parsed.docs) applySmpByIdentity(ra, doc, e.field, patchCtx(e.field), trace);
+      for (const doc of parsed.docs) step((ra, trace, r) => applySmpByIdentity(ra, doc, e.field, patchCtx(r, e.field), trace));
     }
 
     for (const e of this.maps(k, 'patches')) {
@@ -687,13 +731,13 @@ class Renderer {
       }
       const parsed = this.loadPatch(k, value, e.field);
       if (parsed === null) continue;
-      const options = readPatchOptions(value.options, `${e.field}.options`, patchCtx(e.field));
+      const options = readPatchOptions(value.options, `${e.field}.options`, patchCtx(this, e.field));
       if (value.target === undefined || value.target === null) {
         if (parsed.type === 'json') {
           this.problem(k.file, e.field, 'a JSON 6902 patch needs a target', 'invalid');
           continue;
         }
-        for (const doc of parsed.docs) applySmpByIdentity(ra, doc, e.field, patchCtx(e.field), trace);
+        for (const doc of parsed.docs) step((ra, trace, r) => applySmpByIdentity(ra, doc, e.field, patchCtx(r, e.field), trace));
         continue;
       }
       if (parsed.type === 'smp' && parsed.docs.length > 1) {
@@ -705,24 +749,24 @@ class Renderer {
         this.problem(k.file, `${e.field}.target`, target, 'invalid');
         continue;
       }
-      applyTargetedPatch(ra, parsed, target, options, e.field, patchCtx(e.field), trace);
+      step((ra, trace, r) => applyTargetedPatch(ra, parsed, target, options, e.field, patchCtx(r, e.field), trace));
     }
 
     const namespace = this.string(k, 'namespace');
-    if (namespace) applyNamespace(ra, namespace);
+    if (namespace) step((ra) => applyNamespace(ra, namespace));
     const prefix = this.string(k, 'namePrefix');
-    if (prefix) applyPrefixSuffix(ra, prefix, '');
+    if (prefix) step((ra) => applyPrefixSuffix(ra, prefix, ''));
     const suffix = this.string(k, 'nameSuffix');
-    if (suffix) applyPrefixSuffix(ra, '', suffix);
+    if (suffix) step((ra) => applyPrefixSuffix(ra, '', suffix));
 
     for (const e of this.maps(k, 'labels')) {
       const entry = this.labelsEntry(k, e.value, e.field);
-      if (entry) applyLabels(ra, entry);
+      if (entry) step((ra) => applyLabels(ra, entry));
     }
     const commonLabels = this.stringMap(k, 'commonLabels');
-    if (Object.keys(commonLabels).length > 0) applyCommonLabels(ra, commonLabels);
+    if (Object.keys(commonLabels).length > 0) step((ra) => applyCommonLabels(ra, commonLabels));
     const commonAnnotations = this.stringMap(k, 'commonAnnotations');
-    if (Object.keys(commonAnnotations).length > 0) applyAnnotations(ra, commonAnnotations);
+    if (Object.keys(commonAnnotations).length > 0) step((ra) => applyAnnotations(ra, commonAnnotations));
 
     for (const e of this.maps(k, 'patchesJson6902')) {
       const { value } = e;
@@ -737,7 +781,7 @@ class Renderer {
         this.problem(k.file, `${e.field}.target`, target, 'invalid');
         continue;
       }
-      applyTargetedPatch(ra, parsed, target, { allowNameChange: false, allowKindChange: false }, e.field, patchCtx(e.field), trace);
+      step((ra, trace, r) => applyTargetedPatch(ra, parsed, target, { allowNameChange: false, allowKindChange: false }, e.field, patchCtx(r, e.field), trace));
     }
 
     for (const e of this.maps(k, 'replicas')) {
@@ -746,9 +790,12 @@ class Renderer {
         this.problem(k.file, e.field, 'needs a name and an integer count', 'invalid');
         continue;
       }
-      if (!applyReplicas(ra, name, count, trace)) {
-        this.problem(k.file, e.field, `no Deployment, ReplicaSet, StatefulSet or ReplicationController named ${name}`, 'not-applied');
-      }
+      const field = e.field;
+      step((ra, trace, r) => {
+        if (!applyReplicas(ra, name, count, trace)) {
+          r.problem(k.file, field, `no Deployment, ReplicaSet, StatefulSet or ReplicationController named ${name}`, 'not-applied');
+        }
+      });
     }
 
     const images: ImageRule[] = [];
@@ -756,17 +803,22 @@ class Renderer {
       const rule = this.imageRule(k, e.value, e.field);
       if (rule) images.push(rule);
     }
-    if (images.length > 0) applyImages(ra, images);
+    if (images.length > 0) step((ra) => applyImages(ra, images));
 
     const replacements = k.raw.replacements;
     if (replacements !== undefined && replacements !== null) {
-      applyReplacements(ra, replacements, {
-        file: k.file,
-        readFile: (rel, field) => this.readRelative(k, rel, field),
-        parse: (text) => this.yaml('resource', text, false),
-        problem: (field, message, code = 'invalid') => this.problem(k.file, field, message, code),
-      });
+      // Replacements read their source files while they run: never memoized (see runTransformers).
+      step((ra, _trace, r) =>
+        applyReplacements(ra, replacements, {
+          file: k.file,
+          readFile: (rel, field) => r.readRelative(k, rel, field),
+          parse: (text) => r.yaml('resource', text, false),
+          problem: (field, message, code = 'invalid') => r.problem(k.file, field, message, code),
+        }),
+      );
     }
+    for (const problem of this.problems.splice(mark)) steps.push({ problem });
+    return steps;
   }
 
   patchText(k: Kustomization, entry: string, field: string): string | null {
@@ -1174,3 +1226,8 @@ function dupFree(list: readonly Res[]): boolean {
   }
   return v;
 }
+
+/** One compiled transformer step, or a problem met while compiling (reported when the plan runs). */
+type TransformStep = { problem: KustomizeProblem } | { run: StepRun };
+/** A compiled step: `r` is the renderer running it (problems and reads go there). */
+type StepRun = (ra: Res[], trace: MatchTrace | undefined, r: Renderer) => void;
