@@ -47,6 +47,8 @@ export interface TransformMemo {
   reads: SubBuild;
   /** The compiled transformer steps (renderer-private): valid with the memo. */
   plan: unknown;
+  /** Decision-point numbers by step (kept across memos of the same kustomization, so recorded decisions stay comparable). */
+  opIds: Map<string, number>;
   /** Input object → output (null: deleted by a patch), with the decisions it depended on. */
   out: WeakMap<object, TransformDone>;
 }
@@ -56,6 +58,8 @@ export interface TransformDone {
   /** Decision points that matched the object, and what each decided then. */
   ops: number[];
   applied: Array<boolean | null>;
+  /** The image names the object had where the images step runs (or would run). */
+  imageNames?: string[];
 }
 
 export class ParseCache implements KustomizeCache {

@@ -66,7 +66,7 @@ export function parsePatchText(text: string, parse: (text: string) => unknown[])
   return { type: 'smp', docs: maps };
 }
 
-function patchId(doc: Obj): PrevId {
+export function patchId(doc: Obj): PrevId {
   const apiVersion = apiVersionOf(doc);
   const md = isObj(doc.metadata) ? doc.metadata : {};
   return {
@@ -110,6 +110,19 @@ function applySmpDoc(list: Res[], r: Res, patch: Obj): void {
   }
 }
 
+/**
+ * The objects a strategic merge patch without a target applies to: those with
+ * its identity among their current or earlier ones. Such a patch never changes
+ * an identity (it is pinned to its target's name and namespace).
+ */
+export function smpMatcher(id: PrevId): (r: Res) => boolean {
+  const want = effectiveNamespace(id);
+  return (r) =>
+    // Cheap name check first: this runs for every patch over every object.
+    (nameOf(r) === id.name || r.prev.some((p) => p.name === id.name)) &&
+    allIds(r).some((x) => x.group === id.group && x.version === id.version && x.kind === id.kind && x.name === id.name && effectiveNamespace(x) === want);
+}
+
 /** A strategic merge patch without a target: it names its object (any of its current or earlier identities). */
 export function applySmpByIdentity(list: Res[], patch: Obj, field: string, ctx: PatchContext, trace?: MatchTrace): void {
   const op = trace ? trace.next() : 0;
@@ -118,15 +131,7 @@ export function applySmpByIdentity(list: Res[], patch: Obj, field: string, ctx: 
     ctx.problem(field, 'a strategic merge patch without a target needs apiVersion, kind and metadata.name', 'invalid');
     return;
   }
-  const want = effectiveNamespace(id);
-  const matches = list.filter(
-    (r) =>
-      // Cheap name check first: this runs for every patch over every object.
-      (nameOf(r) === id.name || r.prev.some((p) => p.name === id.name)) &&
-      allIds(r).some(
-        (x) => x.group === id.group && x.version === id.version && x.kind === id.kind && x.name === id.name && effectiveNamespace(x) === want,
-      ),
-  );
+  const matches = list.filter(smpMatcher(id));
   const total = matches.length + (trace ? trace.outside(op) : 0);
   trace?.record(op, matches, total === 1);
   if (total !== 1) {

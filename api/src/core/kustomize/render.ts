@@ -4,7 +4,7 @@ import { addGenerated, generate, readGeneratorOptions, stringMap, type Generator
 import { contentHashSuffix } from './hash';
 import { cloneRes, ensureOwned, isShared, markShared, type MatchTrace } from './memo';
 import { fixNameReferences, NAME_REF_KINDS, referencedNames } from './nameref';
-import { applySmpByIdentity, applyTargetedPatch, parsePatchText, readPatchOptions, type ParsedPatch } from './patches';
+import { applySmpByIdentity, applyTargetedPatch, parsePatchText, patchId, readPatchOptions, smpMatcher, type ParsedPatch } from './patches';
 import { basename, dirname, isWithin, joinPath, looksRemote, normalizePath } from './paths';
 import { applyReplacements } from './replacements';
 import {
@@ -28,6 +28,8 @@ import { compileTarget } from './selector';
 import { sortResources, type SortOptions } from './sort';
 import {
   applyAnnotations,
+  imageNamesOf,
+  rulesFor,
   applyCommonLabels,
   applyImages,
   applyLabels,
@@ -567,8 +569,10 @@ class Renderer {
   private transformIncrementally(k: Kustomization, ra: Res[], cache: ParseCache): void {
     const key = `${k.dir}\0${this.restrict}\0${this.maxBytes}`;
     let memo: TransformMemo | undefined = cache.transforms.get(key);
-    // A kustomization or patch file that changed invalidates the memo, but most objects usually come
-    // out as before: those keep their earlier output instance, so later steps still know them.
+    // A kustomization or patch file that changed invalidates the memo. Most objects usually come out
+    // as before: when the steps changed only in patches that do not apply to an object (or image
+    // rules for images it does not use), its earlier output stands; any other object that comes out
+    // equal keeps its earlier output instance, so later steps still know it.
     let stale: TransformMemo | undefined;
     if (memo !== undefined && (memo.raw !== k.raw || !this.stillValid(memo.reads))) {
       stale = memo;
@@ -590,12 +594,23 @@ class Renderer {
         this.recorders.pop();
       }
     }
+    const opIds = memo?.opIds ?? stale?.opIds ?? new Map<string, number>();
+    const ops = opsOf(plan, opIds);
+    const delta = memo === undefined && stale !== undefined ? planDelta(stale.plan as TransformStep[], plan) : null;
     const hits: Array<TransformDone | undefined> = new Array(ra.length);
+    let inherited = false;
     const outside = new Map<number, number>();
     const misses: Res[] = [];
     for (let i = 0; i < ra.length; i++) {
       const r = ra[i]!;
-      const d = memo?.out.get(r);
+      let d = memo?.out.get(r);
+      if (d === undefined && delta !== null) {
+        const was = stale!.out.get(r);
+        if (was !== undefined && unaffected(r, was, delta)) {
+          d = was;
+          inherited = true;
+        }
+      }
       if (d === undefined) {
         misses.push(r);
         continue;
@@ -607,9 +622,10 @@ class Renderer {
     const decisions = new Map<number, boolean | null>();
     const matched = new Map<Res, { ops: number[]; applied: Array<boolean | null> }>();
     const tainted = new Set<Res>();
-    let n = 0;
+    const imageNames = new Map<Res, string[]>();
+    let current = 0;
     const trace: MatchTrace = {
-      next: () => n++,
+      next: () => current,
       outside: (op) => outside.get(op) ?? 0,
       record: (op, list, applied) => {
         decisions.set(op, applied);
@@ -624,7 +640,11 @@ class Renderer {
     };
     const problemsBefore = this.problems.length;
     const sub = work.slice();
-    this.apply(plan, sub, trace);
+    this.apply(plan, sub, trace, (i, list) => {
+      current = ops[i]!;
+      // The image names an object had when the image rules ran: a later change of rules that names none of them leaves it alone.
+      if ((plan[i] as RunStep).images) for (const r of list) imageNames.set(r, imageNamesOf(r.obj));
+    });
     for (const d of hits) {
       if (d === undefined) continue;
       for (let i = 0; i < d.ops.length; i++) {
@@ -639,9 +659,10 @@ class Renderer {
         }
       }
     }
+    const hasImages = plan.some((s) => 'run' in s && s.images);
     if (memo === undefined) {
       this.recordGenerations(reads, null);
-      memo = { raw: k.raw, reads, plan, out: new WeakMap() };
+      memo = { raw: k.raw, reads, plan, opIds, out: new WeakMap() };
       cache.transforms.set(key, memo);
     }
     const alive = sub.length === work.length ? null : new Set(sub);
@@ -649,11 +670,12 @@ class Renderer {
     let w = 0;
     for (let i = 0; i < ra.length; i++) {
       const d = hits[i];
+      const r = ra[i]!;
       if (d !== undefined) {
+        if (inherited) memo.out.set(r, d);
         if (d.out !== null) out.push(d.out as Res);
         continue;
       }
-      const r = ra[i]!;
       const c = work[w++]!;
       const live = alive === null || alive.has(c);
       let res = c;
@@ -663,7 +685,9 @@ class Renderer {
       }
       if (!tainted.has(c)) {
         const m = matched.get(c);
-        memo.out.set(r, { out: live ? markShared(res) : null, ops: m?.ops ?? [], applied: m?.applied ?? [] });
+        // Without an images step, the names the step would see are those of the output.
+        const names = hasImages ? (imageNames.get(c) ?? []) : live ? imageNamesOf(c.obj) : [];
+        memo.out.set(r, { out: live ? markShared(res) : null, ops: m?.ops ?? [], applied: m?.applied ?? [], imageNames: names });
       }
       if (live) out.push(res);
     }
@@ -686,11 +710,16 @@ class Renderer {
     this.apply(this.compile(k), ra, trace);
   }
 
-  /** Runs compiled steps: problems found while compiling come out at their place among the others. */
-  private apply(plan: TransformStep[], ra: Res[], trace?: MatchTrace): void {
-    for (const step of plan) {
-      if ('problem' in step) this.problems.push(step.problem);
-      else step.run(ra, trace, this);
+  /** Runs compiled steps: problems found while compiling come out at their place among the others. `before` sees each step first. */
+  private apply(plan: TransformStep[], ra: Res[], trace?: MatchTrace, before?: (i: number, ra: Res[]) => void): void {
+    for (let i = 0; i < plan.length; i++) {
+      const step = plan[i]!;
+      if ('problem' in step) {
+        this.problems.push(step.problem);
+        continue;
+      }
+      before?.(i, ra);
+      step.run(ra, trace, this);
     }
   }
 
@@ -704,10 +733,12 @@ class Renderer {
     const steps: TransformStep[] = [];
     const mark = this.problems.length;
     // Steps may run in later renders (a memoized plan): they report to the renderer that runs them, never to `this`.
-    const step = (run: StepRun) => {
+    const step = (sig: string, run: StepRun, meta: Pick<RunStep, 'smp' | 'images'> = {}) => {
       for (const problem of this.problems.splice(mark)) steps.push({ problem });
-      steps.push({ run });
+      steps.push({ sig, run, ...meta });
     };
+    const smp = (doc: Obj, field: string) =>
+      step(`smp ${JSON.stringify(doc)}`, (ra, trace, r) => applySmpByIdentity(ra, doc, field, patchCtx(r, field), trace), { smp: smpMatcher(patchId(doc)) });
     const patchCtx = (r: Renderer, field: string) => ({
       problem: (f: string, message: string, code: KustomizeProblemCode = 'invalid') => r.problem(k.file, f || field, message, code),
     });
@@ -721,7 +752,7 @@ class Renderer {
         this.problem(k.file, e.field, typeof parsed === 'string' ? parsed : 'patchesStrategicMerge entries must be strategic merge patches, not JSON patches', 'invalid');
         continue;
       }
-      for (const doc of parsed.docs) step((ra, trace, r) => applySmpByIdentity(ra, doc, e.field, patchCtx(r, e.field), trace));
+      for (const doc of parsed.docs) smp(doc, e.field);
     }
 
     for (const e of this.maps(k, 'patches')) {
@@ -737,7 +768,7 @@ class Renderer {
           this.problem(k.file, e.field, 'a JSON 6902 patch needs a target', 'invalid');
           continue;
         }
-        for (const doc of parsed.docs) step((ra, trace, r) => applySmpByIdentity(ra, doc, e.field, patchCtx(r, e.field), trace));
+        for (const doc of parsed.docs) smp(doc, e.field);
         continue;
       }
       if (parsed.type === 'smp' && parsed.docs.length > 1) {
@@ -749,24 +780,24 @@ class Renderer {
         this.problem(k.file, `${e.field}.target`, target, 'invalid');
         continue;
       }
-      step((ra, trace, r) => applyTargetedPatch(ra, parsed, target, options, e.field, patchCtx(r, e.field), trace));
+      step(`patch ${JSON.stringify([parsed, value.target, options])}`, (ra, trace, r) => applyTargetedPatch(ra, parsed, target, options, e.field, patchCtx(r, e.field), trace));
     }
 
     const namespace = this.string(k, 'namespace');
-    if (namespace) step((ra) => applyNamespace(ra, namespace));
+    if (namespace) step(`namespace ${namespace}`, (ra) => applyNamespace(ra, namespace));
     const prefix = this.string(k, 'namePrefix');
-    if (prefix) step((ra) => applyPrefixSuffix(ra, prefix, ''));
+    if (prefix) step(`prefix ${prefix}`, (ra) => applyPrefixSuffix(ra, prefix, ''));
     const suffix = this.string(k, 'nameSuffix');
-    if (suffix) step((ra) => applyPrefixSuffix(ra, '', suffix));
+    if (suffix) step(`suffix ${suffix}`, (ra) => applyPrefixSuffix(ra, '', suffix));
 
     for (const e of this.maps(k, 'labels')) {
       const entry = this.labelsEntry(k, e.value, e.field);
-      if (entry) step((ra) => applyLabels(ra, entry));
+      if (entry) step(`labels ${JSON.stringify(entry)}`, (ra) => applyLabels(ra, entry));
     }
     const commonLabels = this.stringMap(k, 'commonLabels');
-    if (Object.keys(commonLabels).length > 0) step((ra) => applyCommonLabels(ra, commonLabels));
+    if (Object.keys(commonLabels).length > 0) step(`commonLabels ${JSON.stringify(commonLabels)}`, (ra) => applyCommonLabels(ra, commonLabels));
     const commonAnnotations = this.stringMap(k, 'commonAnnotations');
-    if (Object.keys(commonAnnotations).length > 0) step((ra) => applyAnnotations(ra, commonAnnotations));
+    if (Object.keys(commonAnnotations).length > 0) step(`commonAnnotations ${JSON.stringify(commonAnnotations)}`, (ra) => applyAnnotations(ra, commonAnnotations));
 
     for (const e of this.maps(k, 'patchesJson6902')) {
       const { value } = e;
@@ -781,7 +812,7 @@ class Renderer {
         this.problem(k.file, `${e.field}.target`, target, 'invalid');
         continue;
       }
-      step((ra, trace, r) => applyTargetedPatch(ra, parsed, target, { allowNameChange: false, allowKindChange: false }, e.field, patchCtx(r, e.field), trace));
+      step(`json6902 ${JSON.stringify([parsed, value.target])}`, (ra, trace, r) => applyTargetedPatch(ra, parsed, target, { allowNameChange: false, allowKindChange: false }, e.field, patchCtx(r, e.field), trace));
     }
 
     for (const e of this.maps(k, 'replicas')) {
@@ -791,7 +822,7 @@ class Renderer {
         continue;
       }
       const field = e.field;
-      step((ra, trace, r) => {
+      step(`replicas ${name} ${count}`, (ra, trace, r) => {
         if (!applyReplicas(ra, name, count, trace)) {
           r.problem(k.file, field, `no Deployment, ReplicaSet, StatefulSet or ReplicationController named ${name}`, 'not-applied');
         }
@@ -803,12 +834,12 @@ class Renderer {
       const rule = this.imageRule(k, e.value, e.field);
       if (rule) images.push(rule);
     }
-    if (images.length > 0) step((ra) => applyImages(ra, images));
+    if (images.length > 0) step(`images ${JSON.stringify(images)}`, (ra) => applyImages(ra, images), { images });
 
     const replacements = k.raw.replacements;
     if (replacements !== undefined && replacements !== null) {
       // Replacements read their source files while they run: never memoized (see runTransformers).
-      step((ra, _trace, r) =>
+      step('replacements', (ra, _trace, r) =>
         applyReplacements(ra, replacements, {
           file: k.file,
           readFile: (rel, field) => r.readRelative(k, rel, field),
@@ -1228,6 +1259,88 @@ function dupFree(list: readonly Res[]): boolean {
 }
 
 /** One compiled transformer step, or a problem met while compiling (reported when the plan runs). */
-type TransformStep = { problem: KustomizeProblem } | { run: StepRun };
+type TransformStep = { problem: KustomizeProblem } | RunStep;
+interface RunStep {
+  /** What the step does, as a string: equal strings, equal effect on equal objects. */
+  sig: string;
+  run: StepRun;
+  /** A strategic merge patch without a target: which objects it applies to (it never changes an identity). */
+  smp?: (r: Res) => boolean;
+  /** The images step: its rules. */
+  images?: ImageRule[];
+}
 /** A compiled step: `r` is the renderer running it (problems and reads go there). */
 type StepRun = (ra: Res[], trace: MatchTrace | undefined, r: Renderer) => void;
+
+/** A stable decision-point number per step (its signature and occurrence), shared by the memos of one kustomization over time. */
+function opsOf(plan: TransformStep[], ids: Map<string, number>): number[] {
+  const seen = new Map<string, number>();
+  return plan.map((step) => {
+    if (!('run' in step)) return -1;
+    const n = seen.get(step.sig) ?? 0;
+    seen.set(step.sig, n + 1);
+    const key = `${n}\0${step.sig}`;
+    let id = ids.get(key);
+    if (id === undefined) ids.set(key, (id = ids.size));
+    return id;
+  });
+}
+
+/** How a kustomization's steps changed, when an object's earlier output can still be judged object by object. */
+interface PlanDelta {
+  /** Strategic merge patches (without a target) added, removed or changed: an object any of them applies to transforms again. */
+  smp: Array<(r: Res) => boolean>;
+  /** The image rules before and after, when they changed. */
+  images: { before: ImageRule[]; after: ImageRule[] } | null;
+}
+
+/**
+ * Null unless every other step is the same and in the same order, and every
+ * strategic merge patch without a target comes first (so it sees the objects
+ * as they came in: such patches never change identities).
+ */
+function planDelta(before: TransformStep[], after: TransformStep[]): PlanDelta | null {
+  const runs = (p: TransformStep[]) => p.filter((s): s is RunStep => 'run' in s);
+  const a = runs(before);
+  const b = runs(after);
+  const others = (l: RunStep[]) => l.filter((s) => !s.smp && !s.images).map((s) => s.sig);
+  const oa = others(a);
+  const ob = others(b);
+  if (oa.length !== ob.length || oa.some((sig, i) => sig !== ob[i])) return null;
+  const smpFirst = (l: RunStep[]) => {
+    const firstOther = l.findIndex((s) => !s.smp);
+    return firstOther < 0 || l.slice(firstOther).every((s) => !s.smp);
+  };
+  if (!smpFirst(a) || !smpFirst(b)) return null;
+  const counts = (l: RunStep[]) => {
+    const m = new Map<string, number>();
+    for (const s of l) if (s.smp) m.set(s.sig, (m.get(s.sig) ?? 0) + 1);
+    return m;
+  };
+  const ca = counts(a);
+  const cb = counts(b);
+  const smp: Array<(r: Res) => boolean> = [];
+  for (const s of a) if (s.smp && ca.get(s.sig) !== cb.get(s.sig)) smp.push(s.smp);
+  for (const s of b) if (s.smp && ca.get(s.sig) !== cb.get(s.sig)) smp.push(s.smp);
+  // The patches both have must keep their order (two of them may apply to one object).
+  const common = (l: RunStep[]) => l.filter((s) => s.smp && ca.get(s.sig) === cb.get(s.sig)).map((s) => s.sig);
+  const pa = common(a);
+  const pb = common(b);
+  if (pa.length !== pb.length || pa.some((sig, i) => sig !== pb[i])) return null;
+  const ia = a.find((s) => s.images)?.images ?? [];
+  const ib = b.find((s) => s.images)?.images ?? [];
+  return { smp, images: JSON.stringify(ia) === JSON.stringify(ib) ? null : { before: ia, after: ib } };
+}
+
+/** Whether an object's earlier output (`done`, from before the steps changed by `delta`) stands. */
+function unaffected(r: Res, done: TransformDone, delta: PlanDelta): boolean {
+  const out = done.out as Res | null;
+  // Its identities as it came in, and as it went out (in case an unchanged patch changed a kind).
+  for (const applies of delta.smp) if (applies(r) || (out !== null && applies(out))) return false;
+  if (delta.images !== null) {
+    const names = done.imageNames;
+    if (names === undefined) return false;
+    if (JSON.stringify(rulesFor(delta.images.before, names)) !== JSON.stringify(rulesFor(delta.images.after, names))) return false;
+  }
+  return true;
+}

@@ -207,6 +207,40 @@ function visitContainers(node: unknown, rules: ImageRule[]): void {
   }
 }
 
+/** The names (without tag or digest) of every container and init container image in an object. */
+export function imageNamesOf(obj: unknown): string[] {
+  const out: string[] = [];
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      for (const el of node) if (el !== null && typeof el === 'object') walk(el);
+      return;
+    }
+    if (!isObj(node)) return;
+    for (const key in node) {
+      const v = node[key];
+      if (v === null || typeof v !== 'object') continue;
+      if ((key === 'containers' || key === 'initContainers') && Array.isArray(v)) {
+        for (const c of v) if (isObj(c) && typeof c.image === 'string') out.push(splitImage(c.image).name);
+      }
+      walk(v);
+    }
+  };
+  walk(obj);
+  return out;
+}
+
+/** The image rules that can change an image named one of `names` (following renames by earlier rules), in order. */
+export function rulesFor(rules: readonly ImageRule[], names: readonly string[]): ImageRule[] {
+  const reach = new Set(names);
+  const out: ImageRule[] = [];
+  for (const rule of rules) {
+    if (!reach.has(rule.name)) continue;
+    out.push(rule);
+    if (rule.newName) reach.add(rule.newName);
+  }
+  return out;
+}
+
 /** `replicas:` — sets spec/replicas on Deployments, ReplicaSets, StatefulSets and ReplicationControllers with this (current or earlier) name. Returns false when none has it. */
 export function applyReplicas(list: Res[], name: string, count: number, trace?: MatchTrace): boolean {
   const op = trace ? trace.next() : 0;
