@@ -56,6 +56,8 @@ function git(dir: string, args: string[], input?: string): Promise<void> {
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     child.on('error', reject);
     child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`git ${args[0]} failed (${code}): ${stderr.trim()}`))));
+    // A command that reads no input may exit before the write lands (EPIPE): its exit code tells what happened.
+    child.stdin.on('error', () => {});
     child.stdin.end(input ?? '');
   });
 }
