@@ -49,6 +49,8 @@ export interface TransformMemo {
   plan: unknown;
   /** Decision-point numbers by step (kept across memos of the same kustomization, so recorded decisions stay comparable). */
   opIds: Map<string, number>;
+  /** The plan's decision-point number per step. */
+  ops: number[];
   /** Input object → output (null: deleted by a patch), with the decisions it depended on. */
   out: WeakMap<object, TransformDone>;
 }
@@ -74,6 +76,8 @@ export class ParseCache implements KustomizeCache {
   readonly finished = new WeakMap<object, { key: string; out: unknown }>();
   /** Per render site: the renamed objects of its last finish, indexed by earlier name (renderer-private; see renamedIndex in render.ts). */
   readonly renamed = new Map<string, { cands: unknown[]; entries: Array<{ part: string; name: string; prevNames: string[] }>; index: Map<string, Array<{ part: string; name: string; prevNames: string[] }>> }>();
+  /** Per render site: its last finish (renderer-private; see finishIncrementally in render.ts). */
+  readonly finishes = new Map<string, unknown>();
   constructor(private readonly maxEntries: number) {}
 
   get size(): number {
@@ -85,6 +89,7 @@ export class ParseCache implements KustomizeCache {
     this.subs.clear();
     this.transforms.clear();
     this.renamed.clear();
+    this.finishes.clear();
   }
 
   lookup(key: string): Entry | undefined {

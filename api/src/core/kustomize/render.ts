@@ -595,7 +595,7 @@ class Renderer {
       }
     }
     const opIds = memo?.opIds ?? stale?.opIds ?? new Map<string, number>();
-    const ops = opsOf(plan, opIds);
+    const ops = memo !== undefined ? memo.ops : opsOf(plan, opIds);
     const delta = memo === undefined && stale !== undefined ? planDelta(stale.plan as TransformStep[], plan) : null;
     const hits: Array<TransformDone | undefined> = new Array(ra.length);
     let inherited = false;
@@ -662,7 +662,7 @@ class Renderer {
     const hasImages = plan.some((s) => 'run' in s && s.images);
     if (memo === undefined) {
       this.recordGenerations(reads, null);
-      memo = { raw: k.raw, reads, plan, opIds, out: new WeakMap() };
+      memo = { raw: k.raw, reads, plan, opIds, ops, out: new WeakMap() };
       cache.transforms.set(key, memo);
     }
     const alive = sub.length === work.length ? null : new Set(sub);
@@ -1012,9 +1012,19 @@ class Renderer {
    * result depends on). The returned objects may be shared with the cache.
    */
   private finishIncrementally(input: Res[], sort: SortOptions, cache: ParseCache, site: string): Record<string, unknown>[] {
+    const siteKey = `${site}\0${this.restrict}\0${this.maxBytes}`;
+    // The last finish at this site: an object at the same place as then, whose name lookups
+    // found the same renamed objects, is finished as then (no lookup of any memo).
+    const last = cache.finishes.get(siteKey) as FinishState | undefined;
+    cache.finishes.delete(siteKey);
+    const n = input.length;
     const ra = input.slice();
-    for (let i = 0; i < ra.length; i++) {
+    for (let i = 0; i < n; i++) {
       const r = ra[i]!;
+      if (last !== undefined && last.raw[i] === r) {
+        ra[i] = last.input[i]!;
+        continue;
+      }
       const kind = kindOf(r);
       if (!r.needsHash || (kind !== 'ConfigMap' && kind !== 'Secret')) continue;
       let h = cache.hashed.get(r) as Res | undefined;
@@ -1027,38 +1037,49 @@ class Renderer {
       }
       ra[i] = h;
     }
-    const index = renamedIndex(cache, `${site}\0${this.restrict}\0${this.maxBytes}`, ra);
+    const hashed = ra.slice();
+    const { index, changed } = renamedIndex(cache, siteKey, ra);
+    const keys: string[] = new Array(n);
+    const lookups: Array<readonly string[]> = new Array(n);
+    const outs: Array<Res | null | undefined> = new Array(n);
     const only = new Set<Res>();
-    const before = new Map<Res, { r: Res; key: string }>();
-    for (let i = 0; i < ra.length; i++) {
+    const before = new Map<Res, number>();
+    for (let i = 0; i < n; i++) {
       const r = ra[i]!;
-      const key = referrerKey(r, index);
+      if (last !== undefined && changed !== 'all' && last.input[i] === r && !last.lookups[i]!.some((x) => changed.has(x))) {
+        keys[i] = last.keys[i]!;
+        lookups[i] = last.lookups[i]!;
+        outs[i] = last.outs[i];
+        continue;
+      }
+      const ref = referrerKey(r, index);
+      keys[i] = ref.key;
+      lookups[i] = ref.lookups;
       const f = cache.finished.get(r);
-      if (f !== undefined && f.key === key) continue;
+      if (f !== undefined && f.key === ref.key) {
+        outs[i] = f.out as Res | null;
+        continue;
+      }
       const c = cloneRes(r);
-      before.set(c, { r, key });
+      before.set(c, i);
       only.add(c);
       ra[i] = c;
     }
     const nameProblems: Array<{ file: string; message: string }> = [];
     if (only.size > 0) fixNameReferences(ra, nameProblems, only);
     for (const p of nameProblems) this.problem(p.file, '', p.message, 'conflict');
-    const kept: Res[] = [];
-    for (const r of ra) {
-      if (!only.has(r)) {
-        const f = cache.finished.get(r)!.out as Res | null;
-        if (f !== null) kept.push(f);
-        continue;
-      }
-      const f = finalizeMetadata([r])[0] ?? null;
+    for (const [c, i] of before) {
+      const f = finalizeMetadata([c])[0] ?? null;
+      outs[i] = f === null ? null : markShared(f);
       // A run with ambiguous references remembers nothing (its problems are not per object).
-      const b = before.get(r)!;
-      if (nameProblems.length === 0) cache.finished.set(b.r, { key: b.key, out: f === null ? null : markShared(f) });
-      if (f !== null) kept.push(f);
+      if (nameProblems.length === 0) cache.finished.set(hashed[i]!, { key: keys[i]!, out: outs[i] });
     }
-    return sortResources(kept, sort).map((r) => r.obj);
+    const kept: Res[] = [];
+    for (const f of outs) if (f !== null && f !== undefined) kept.push(f);
+    const order = sortedOrder(kept, sort, last);
+    if (nameProblems.length === 0) cache.finishes.set(siteKey, { raw: input, input: hashed, keys, lookups, outs, kept, order, sort: JSON.stringify(sort) });
+    return order.map((j) => kept[j]!.obj);
   }
-
 
   sortOptions(k: Kustomization | null): SortOptions {
     const raw = k?.raw.sortOptions;
@@ -1143,27 +1164,33 @@ export interface Renamed {
  * between renders and updated where the list changed (usually one object of
  * many), so it costs a pointer comparison per object.
  */
-function renamedIndex(cache: ParseCache, site: string, ra: Res[]): Map<string, Renamed[]> {
+function renamedIndex(cache: ParseCache, site: string, ra: Res[]): { index: Map<string, Renamed[]>; changed: Set<string> | 'all' } {
   const cands: Res[] = [];
   for (const r of ra) if (r.prev.length > 0 && NAME_REF_KINDS.has(kindOf(r))) cands.push(r);
   const st = cache.renamed.get(site);
   if (st !== undefined && st.cands.length === cands.length) {
+    // The names whose list of renamed objects changed.
+    const changed = new Set<string>();
     for (let i = 0; i < cands.length; i++) {
       const now = cands[i]!;
       if (st.cands[i] === now) continue;
-      indexRenamed(st.index, st.entries[i]!, false);
+      const was = st.entries[i]!;
       const e = renamedEntry(now);
+      if (e === was) continue;
+      indexRenamed(st.index, was, false);
       indexRenamed(st.index, e, true);
       st.entries[i] = e;
+      for (const n of was.prevNames) changed.add(n);
+      for (const n of e.prevNames) changed.add(n);
     }
     st.cands = cands;
-    return st.index;
+    return { index: st.index, changed };
   }
   const index = new Map<string, Renamed[]>();
   const entries = cands.map(renamedEntry);
   for (const e of entries) indexRenamed(index, e, true);
   cache.renamed.set(site, { cands, entries, index });
-  return index;
+  return { index, changed: 'all' };
 }
 
 function renamedEntry(r: Res): Renamed {
@@ -1201,16 +1228,16 @@ const renamedEntries = new WeakMap<Res, Renamed>();
  * renamed objects one of whose earlier names it mentions; a later rule may see
  * the name an earlier one wrote, so their current names are followed too.
  * Most objects mention no renamed object: their key is '' and stays so while
- * other objects change.
+ * other objects change. `lookups`: every name looked up (the key can change
+ * only when the renamed objects under one of them do).
  */
-function referrerKey(r: Res, index: Map<string, Renamed[]>): string {
-  if (index.size === 0) return '';
+function referrerKey(r: Res, index: Map<string, Renamed[]>): { key: string; lookups: readonly string[] } {
   let names = refNames.get(r);
   if (names === undefined) {
     names = referencedNames(r);
     if (isShared(r)) refNames.set(r, names);
   }
-  if (names.length === 0) return '';
+  if (names.length === 0) return NO_REFERENCES;
   const queue = names.slice();
   const parts: string[] = [];
   for (let i = 0; i < queue.length; i++) {
@@ -1220,8 +1247,10 @@ function referrerKey(r: Res, index: Map<string, Renamed[]>): string {
       if (!queue.includes(c.name)) queue.push(c.name);
     }
   }
-  return parts.length <= 1 ? (parts[0] ?? '') : parts.sort().join('\n');
+  return { key: parts.length <= 1 ? (parts[0] ?? '') : parts.sort().join('\n'), lookups: queue };
 }
+
+const NO_REFERENCES = { key: '', lookups: [] as readonly string[] };
 
 const refNames = new WeakMap<Res, string[]>();
 
@@ -1343,4 +1372,43 @@ function unaffected(r: Res, done: TransformDone, delta: PlanDelta): boolean {
     if (JSON.stringify(rulesFor(delta.images.before, names)) !== JSON.stringify(rulesFor(delta.images.after, names))) return false;
   }
   return true;
+}
+
+/** What one finish at a render site produced (Renderer.finishIncrementally), for the next one there. */
+interface FinishState {
+  /** The objects as they came in, after hash suffixes, the name-reference keys and lookups, and the outputs (null: dropped). */
+  raw: Res[];
+  input: Res[];
+  keys: string[];
+  lookups: Array<readonly string[]>;
+  outs: Array<Res | null | undefined>;
+  /** The kept outputs and their sorted order, under these sort options. */
+  kept: Res[];
+  order: number[];
+  sort: string;
+}
+
+/** Everything sortResources compares. */
+function sortKeyOf(r: Res): string {
+  return JSON.stringify([r.obj.apiVersion, r.obj.kind, namespaceOf(r), nameOf(r)]);
+}
+
+/**
+ * The order sortResources gives `kept`, as indexes. The order depends only on
+ * identities, so when every object has the identity of the one at its place
+ * last time (the same instance, or an equal id), the last order stands.
+ */
+function sortedOrder(kept: Res[], sort: SortOptions, last: FinishState | undefined): number[] {
+  if (last !== undefined && last.kept.length === kept.length && last.sort === JSON.stringify(sort)) {
+    let same = true;
+    for (let i = 0; i < kept.length && same; i++) {
+      const a = kept[i]!;
+      const b = last.kept[i]!;
+      same = a === b || sortKeyOf(a) === sortKeyOf(b);
+    }
+    if (same) return last.order;
+  }
+  const position = new Map<Res, number>();
+  kept.forEach((r, i) => position.set(r, i));
+  return sortResources(kept, sort).map((r) => position.get(r)!);
 }
