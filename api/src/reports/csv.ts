@@ -46,22 +46,27 @@ export const CSV_COLUMNS = [
 
 export type CsvColumn = (typeof CSV_COLUMNS)[number];
 
-const DANGEROUS_START = /^[=+\-@\t\r]/;
+/** = + - @ TAB CR: a cell starting with one of these could be read as a formula. */
+function dangerousStart(s: string): boolean {
+  const c = s.charCodeAt(0);
+  return c === 61 || c === 43 || c === 45 || c === 64 || c === 9 || c === 13;
+}
 
 /** One cell: formula-neutralised, then quoted when RFC 4180 requires it. */
 export function csvCell(value: string | number | boolean | null | undefined): string {
   if (value === null || value === undefined) return '';
   if (typeof value !== 'string') return String(value);
-  const s = DANGEROUS_START.test(value) ? `'${value}` : value;
+  const s = dangerousStart(value) ? `'${value}` : value;
   return NEEDS_QUOTES.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 const NEEDS_QUOTES = /[",\r\n]/;
 
+/** One line; the cells are joined in one go (a line built with += is a rope that every later copy has to walk). */
 export function csvLine(cells: readonly (string | number | boolean | null | undefined)[]): string {
-  let out = '';
-  for (let i = 0; i < cells.length; i++) out += (i ? ',' : '') + csvCell(cells[i]);
-  return out + '\r\n';
+  const out = new Array<string>(cells.length);
+  for (let i = 0; i < cells.length; i++) out[i] = csvCell(cells[i]);
+  return out.join(',') + '\r\n';
 }
 
 export const CSV_HEADER = csvLine(CSV_COLUMNS);
