@@ -458,6 +458,18 @@ export class ReportsRepository {
     return out;
   }
 
+  /**
+   * Document bodies by hash as JSON text (what pg would parse them from): the analysis parses each one
+   * when it gets to it, so a chunk's documents wait in memory as one string each, not as object trees.
+   */
+  async documentTexts(hashes: string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    if (!hashes.length) return out;
+    const rows: { hash: string; body: string }[] = await this.ds.query(`SELECT hash, body::text AS body FROM documents WHERE hash = ANY($1::bpchar[])`, [hashes]);
+    for (const r of rows) out.set(r.hash, r.body);
+    return out;
+  }
+
   /** Scratch rows, 5,000 per statement, sent as one JSON array (cheaper to encode than 13 array parameters). */
   async insertScratch(run: string, rows: ScratchRow[]): Promise<void> {
     for (let i = 0; i < rows.length; i += 5000) {

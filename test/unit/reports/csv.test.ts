@@ -66,3 +66,37 @@ describe('canonicalText', () => {
     for (const v of values) expect(canonicalText(v)).toBe(canonicalJson(v));
   });
 });
+
+import { createHash } from 'node:crypto';
+import { canonicalCopy, RecordDigest, recordDigestLine } from '../../../api/src/reports/report-builder';
+import type { ReportRecord } from '../../../api/src/reports/report.types';
+
+describe('canonicalCopy', () => {
+  it('is what parsing the canonical JSON of a jsonb value gives, key order included', () => {
+    const values = [
+      null, 0, 1.5, 'x"→😀', false, [], {}, [1, { b: 1, a: [null, { d: 'x', c: -0 }] }],
+      { source: 'live', revision: '12', manager: 'kubectl-edit', operation: 'Update', 10: 'ten', 2: 'two', __proto__x: 1 },
+      JSON.parse('{"__proto__": {"b": 1, "a": 2}, "z": [1e300, 2]}'),
+    ];
+    for (const v of values) {
+      const copy = canonicalCopy(v);
+      expect(JSON.stringify(copy)).toBe(JSON.stringify(JSON.parse(canonicalText(v))));
+      expect(copy).toEqual(JSON.parse(canonicalText(v)));
+    }
+  });
+});
+
+describe('RecordDigest', () => {
+  it('is the sha256 of the records\' canonical lines, however long they are', () => {
+    const gap = (id: number, reason: string): ReportRecord => ({
+      cluster: 'prod-eu', durationSeconds: 1, endedAt: null, environment: 'prod', group: '', id, kind: 'ConfigMap', open: true,
+      reason, startedAt: '2026-01-01T00:00:00.000Z', type: 'gap',
+    });
+    // Short lines, one longer than the digest's block (64 KiB), non-ASCII text.
+    const records = [gap(1, 'watch failed'), gap(2, 'é→😀'.repeat(30_000)), ...Array.from({ length: 2000 }, (_, i) => gap(i + 3, `r${i}`))];
+    const d = new RecordDigest();
+    for (const r of records) d.add(r);
+    expect(d.count).toBe(records.length);
+    expect(d.digest()).toBe(createHash('sha256').update(records.map(recordDigestLine).join('')).digest('hex'));
+  });
+});
