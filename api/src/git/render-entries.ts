@@ -262,9 +262,10 @@ export class EntryRenderer {
       }
       let d: RenderedObject | null = known.get(obj) ?? null;
       if (d === null && before !== undefined) {
-        // A new instance: equal to the object of the same identity last time?
-        const byKey = (before.byKey ??= new Map(before.objs.map((o, j) => [rawIdentity(o), j])));
-        const j = byKey.get(rawIdentity(obj));
+        // A new instance: equal to the object of the same identity last time (usually at the same place)?
+        const id = rawIdentity(obj);
+        const same = before.objs[i];
+        const j = same !== undefined && rawIdentity(same) === id ? i : (before.byKey ??= new Map(before.objs.map((o, x) => [rawIdentity(o), x]))).get(id);
         if (j !== undefined && deepEqual(before.objs[j], obj)) d = before.desired[j]!;
       }
       if (d === null) {

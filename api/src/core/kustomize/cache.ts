@@ -53,6 +53,9 @@ export interface TransformMemo {
   ops: number[];
   /** Input object → output (null: deleted by a patch), with the decisions it depended on. */
   out: WeakMap<object, TransformDone>;
+  /** The last run's input list and what each became (undefined: not remembered), to skip the lookup for objects at the same place. */
+  lastIn: readonly object[] | undefined;
+  lastDone: Array<TransformDone | undefined>;
 }
 
 export interface TransformDone {
@@ -76,6 +79,8 @@ export class ParseCache implements KustomizeCache {
   readonly finished = new WeakMap<object, { key: string; out: unknown }>();
   /** Per render site: the renamed objects of its last finish, indexed by earlier name (renderer-private; see renamedIndex in render.ts). */
   readonly renamed = new Map<string, { cands: unknown[]; entries: Array<{ part: string; name: string; prevNames: string[] }>; index: Map<string, Array<{ part: string; name: string; prevNames: string[] }>> }>();
+  /** Per entry: its last closure in read order, and sorted (renderer-private; see Renderer.closure). */
+  readonly closures = new Map<string, { read: string[]; sorted: string[] }>();
   /** Per render site: its last finish (renderer-private; see finishIncrementally in render.ts). */
   readonly finishes = new Map<string, unknown>();
   constructor(private readonly maxEntries: number) {}
@@ -90,6 +95,7 @@ export class ParseCache implements KustomizeCache {
     this.transforms.clear();
     this.renamed.clear();
     this.finishes.clear();
+    this.closures.clear();
   }
 
   lookup(key: string): Entry | undefined {

@@ -142,6 +142,21 @@ class Renderer {
     };
   }
 
+  /**
+   * The dependency closure, sorted. With a shared cache, a closure equal to the
+   * last one of this entry (read in the same order) is that same sorted list.
+   */
+  closure(entry: string): string[] {
+    const files = [...this.files];
+    if (this.cache === undefined) return files.sort();
+    const key = `${entry}\0${this.restrict}\0${this.maxBytes}`;
+    const last = this.cache.closures.get(key);
+    if (last !== undefined && last.read.length === files.length && last.read.every((f, i) => f === files[i])) return last.sorted;
+    const sorted = files.slice().sort();
+    this.cache.closures.set(key, { read: files, sorted });
+    return sorted;
+  }
+
   /** Adds a path to the dependency closure. */
   addFile(path: string): void {
     this.files.add(path);
@@ -601,9 +616,11 @@ class Renderer {
     let inherited = false;
     const outside = new Map<number, number>();
     const misses: Res[] = [];
+    const lastIn = memo?.lastIn;
     for (let i = 0; i < ra.length; i++) {
       const r = ra[i]!;
-      let d = memo?.out.get(r);
+      // The same object at the same place as last time: no memo lookup.
+      let d = lastIn !== undefined && lastIn[i] === r ? memo!.lastDone[i] : memo?.out.get(r);
       if (d === undefined && delta !== null) {
         const was = stale!.out.get(r);
         if (was !== undefined && unaffected(r, was, delta)) {
@@ -662,17 +679,19 @@ class Renderer {
     const hasImages = plan.some((s) => 'run' in s && s.images);
     if (memo === undefined) {
       this.recordGenerations(reads, null);
-      memo = { raw: k.raw, reads, plan, opIds, ops, out: new WeakMap() };
+      memo = { raw: k.raw, reads, plan, opIds, ops, out: new WeakMap(), lastIn: undefined, lastDone: [] };
       cache.transforms.set(key, memo);
     }
     const alive = sub.length === work.length ? null : new Set(sub);
     const out: Res[] = [];
+    const done: Array<TransformDone | undefined> = new Array(ra.length);
     let w = 0;
     for (let i = 0; i < ra.length; i++) {
       const d = hits[i];
       const r = ra[i]!;
       if (d !== undefined) {
         if (inherited) memo.out.set(r, d);
+        done[i] = d;
         if (d.out !== null) out.push(d.out as Res);
         continue;
       }
@@ -687,10 +706,14 @@ class Renderer {
         const m = matched.get(c);
         // Without an images step, the names the step would see are those of the output.
         const names = hasImages ? (imageNames.get(c) ?? []) : live ? imageNamesOf(c.obj) : [];
-        memo.out.set(r, { out: live ? markShared(res) : null, ops: m?.ops ?? [], applied: m?.applied ?? [], imageNames: names });
+        const t: TransformDone = { out: live ? markShared(res) : null, ops: m?.ops ?? [], applied: m?.applied ?? [], imageNames: names };
+        memo.out.set(r, t);
+        done[i] = t;
       }
       if (live) out.push(res);
     }
+    memo.lastIn = ra.slice();
+    memo.lastDone = done;
     ra.length = 0;
     for (const r of out) ra.push(r);
   }
@@ -737,8 +760,12 @@ class Renderer {
       for (const problem of this.problems.splice(mark)) steps.push({ problem });
       steps.push({ sig, run, ...meta });
     };
-    const smp = (doc: Obj, field: string) =>
-      step(`smp ${JSON.stringify(doc)}`, (ra, trace, r) => applySmpByIdentity(ra, doc, field, patchCtx(r, field), trace), { smp: smpMatcher(patchId(doc)) });
+    const smp = (doc: Obj, field: string) => {
+      // Parsed patch documents are shared per file content: their signature and matcher are computed once.
+      let known = smpSteps.get(doc);
+      if (known === undefined) smpSteps.set(doc, (known = { sig: `smp ${JSON.stringify(doc)}`, applies: smpMatcher(patchId(doc)) }));
+      step(known.sig, (ra, trace, r) => applySmpByIdentity(ra, doc, field, patchCtx(r, field), trace), { smp: known.applies });
+    };
     const patchCtx = (r: Renderer, field: string) => ({
       problem: (f: string, message: string, code: KustomizeProblemCode = 'invalid') => r.problem(k.file, f || field, message, code),
     });
@@ -1128,7 +1155,7 @@ export function renderKustomization(entryDir: string, fs: KustomizeFs, opts: Ren
     r.problem(entryDir, '', `internal error while rendering: ${e instanceof Error ? e.message : String(e)}`, 'invalid');
     objects = [];
   }
-  return { objects, files: [...r.files].sort(), problems: r.problems };
+  return { objects, files: r.closure(dir ?? entryDir), problems: r.problems };
 }
 
 /** Parsed patch files by content Buffer (a Git blob cache hands out one Buffer per blob). */
@@ -1412,3 +1439,5 @@ function sortedOrder(kept: Res[], sort: SortOptions, last: FinishState | undefin
   kept.forEach((r, i) => position.set(r, i));
   return sortResources(kept, sort).map((r) => position.get(r)!);
 }
+
+const smpSteps = new WeakMap<Obj, { sig: string; applies: (r: Res) => boolean }>();
