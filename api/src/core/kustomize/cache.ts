@@ -30,11 +30,12 @@ export interface SubBuild {
   visited: string[];
   problems: Array<{ file: string; field: string; message: string; code: string }>;
   /**
-   * Directories covering every path above with their generation when this was
-   * recorded (only when the file system has generations): all unchanged means
-   * every recorded answer is unchanged.
+   * The generation of the directory holding each path above (a listed
+   * directory: itself) when this was recorded, with each answer's directory
+   * (an index into gens); only when the file system has generations.
    */
   gens?: Array<[string, number]>;
+  covers?: { reads: number[]; dirs: number[]; lists: number[] };
   /** Pristine result (never handed out: callers get copies), or why there is none. */
   result: unknown[] | null | 'missing' | 'component';
 }

@@ -217,42 +217,79 @@ class Renderer {
         }
       }
       rec.result = out;
-      this.recordGenerations(rec, path);
+      this.recordGenerations(rec);
       this.cache.subs.set(key, rec);
     }
     return out;
   }
 
-  /** Notes the generations of the directories covering what `m` looked at (below `dir` when it is a directory build). */
-  private recordGenerations(m: SubBuild, dir: string | null): void {
+  /**
+   * Notes the generation of the directory holding each path `m` looked at (a
+   * listed directory: itself). A later render that sees the same generations
+   * knows every answer is unchanged; where some differ, only the answers under
+   * those directories are checked again.
+   */
+  private recordGenerations(m: SubBuild): void {
     const gen = this.rawFs.generation;
     if (gen === undefined) return;
-    const covers = new Set<string>();
-    const cover = (p: string, isDirectory: boolean) => covers.add(dir !== null && isWithin(p, dir) ? dir : isDirectory ? p : dirname(p));
-    for (const [p] of m.reads) cover(p, false);
-    for (const [p] of m.dirs) cover(p, false);
-    for (const [d] of m.lists) cover(d, true);
-    const gens: Array<[string, number]> = [...covers].map((d) => [d, gen.call(this.rawFs, d)]);
+    const index = new Map<string, number>();
+    const gens: Array<[string, number]> = [];
+    const cover = (d: string) => {
+      let i = index.get(d);
+      if (i === undefined) {
+        index.set(d, (i = gens.length));
+        gens.push([d, gen.call(this.rawFs, d)]);
+      }
+      return i;
+    };
+    const covers = { reads: m.reads.map(([p]) => cover(dirname(p))), dirs: m.dirs.map(([p]) => cover(dirname(p))), lists: m.lists.map(([d]) => cover(d)) };
     // A negative generation: the file system could not answer everything (yet); only a full check may reuse this.
-    m.gens = gens.every(([, g]) => g >= 0) ? gens : undefined;
+    if (gens.some(([, g]) => g < 0)) {
+      m.gens = undefined;
+      m.covers = undefined;
+    } else {
+      m.gens = gens;
+      m.covers = covers;
+    }
   }
 
   private stillValid(m: SubBuild): boolean {
     const gen = this.rawFs.generation;
-    if (m.gens !== undefined && gen !== undefined && m.gens.every(([d, g]) => gen.call(this.rawFs, d) === g)) return true;
-    for (const [p, v] of m.reads) {
+    let changed: boolean[] | null = null;
+    if (m.gens !== undefined && m.covers !== undefined && gen !== undefined) {
+      let any = false;
+      changed = m.gens.map(([d, g]) => {
+        const c = gen.call(this.rawFs, d) !== g;
+        any ||= c;
+        return c;
+      });
+      if (!any) return true;
+    }
+    const covers = changed === null ? undefined : m.covers!;
+    for (let i = 0; i < m.reads.length; i++) {
+      if (covers !== undefined && !changed![covers.reads[i]!]) continue;
+      const [p, v] = m.reads[i]!;
       const now = this.rawFs.read(p);
       if (now !== v && (now === null || v === null || !now.equals(v))) return false;
     }
-    for (const [p, v] of m.dirs) if (this.rawFs.isDir(p) !== v) return false;
-    for (const [d, v] of m.lists) {
-      const now = this.rawFs.list(d);
-      if (now === null || v === null ? now !== v : now.length !== v.length || now.some((n, i) => n !== v[i])) return false;
+    for (let i = 0; i < m.dirs.length; i++) {
+      if (covers !== undefined && !changed![covers.dirs[i]!]) continue;
+      const [p, v] = m.dirs[i]!;
+      if (this.rawFs.isDir(p) !== v) return false;
     }
-    // Something else below a covering directory changed: every answer still holds at these generations.
+    for (let i = 0; i < m.lists.length; i++) {
+      if (covers !== undefined && !changed![covers.lists[i]!]) continue;
+      const [d, v] = m.lists[i]!;
+      const now = this.rawFs.list(d);
+      if (now === null || v === null ? now !== v : now.length !== v.length || now.some((n, j) => n !== v[j])) return false;
+    }
+    // Something else in those directories changed: every answer still holds at these generations.
     if (m.gens !== undefined && gen !== undefined) {
       for (const e of m.gens) e[1] = gen.call(this.rawFs, e[0]);
-      if (m.gens.some(([, g]) => g < 0)) m.gens = undefined;
+      if (m.gens.some(([, g]) => g < 0)) {
+        m.gens = undefined;
+        m.covers = undefined;
+      }
     }
     return true;
   }
@@ -678,7 +715,7 @@ class Renderer {
     }
     const hasImages = plan.some((s) => 'run' in s && s.images);
     if (memo === undefined) {
-      this.recordGenerations(reads, null);
+      this.recordGenerations(reads);
       memo = { raw: k.raw, reads, plan, opIds, ops, out: new WeakMap(), lastIn: undefined, lastDone: [] };
       cache.transforms.set(key, memo);
     }
