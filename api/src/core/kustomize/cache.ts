@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { YamlLoadError, loadYamlDocuments } from '../manifests';
-import { clone } from './resource';
+import { clone, type Res } from './resource';
 import { loadKustomizeYaml } from './yaml';
 
 /**
@@ -49,7 +49,7 @@ export interface TransformMemo {
   /** The compiled transformer steps (renderer-private): valid with the memo. */
   plan: unknown;
   /** Decision-point numbers by step (kept across memos of the same kustomization, so recorded decisions stay comparable). */
-  opIds: Map<string, number>;
+  opIds: Map<string, number[]>;
   /** The plan's decision-point number per step. */
   ops: number[];
   /** Input object → output (null: deleted by a patch), with the decisions it depended on. */
@@ -57,6 +57,14 @@ export interface TransformMemo {
   /** The last run's input list and what each became (undefined: not remembered), to skip the lookup for objects at the same place. */
   lastIn: readonly object[] | undefined;
   lastDone: Array<TransformDone | undefined>;
+}
+
+/** A renamed object that references may follow: its identities (as one string), current name and earlier names (renderer-private). */
+export interface Renamed {
+  res: Res;
+  part: string;
+  name: string;
+  prevNames: string[];
 }
 
 export interface TransformDone {
@@ -79,7 +87,7 @@ export class ParseCache implements KustomizeCache {
   /** Finished objects (name references fixed, metadata finalized; null: dropped), by the object before and the renamed objects' key. */
   readonly finished = new WeakMap<object, { key: string; out: unknown }>();
   /** Per render site: the renamed objects of its last finish, indexed by earlier name (renderer-private; see renamedIndex in render.ts). */
-  readonly renamed = new Map<string, { cands: unknown[]; entries: Array<{ part: string; name: string; prevNames: string[] }>; index: Map<string, Array<{ part: string; name: string; prevNames: string[] }>> }>();
+  readonly renamed = new Map<string, { cands: Res[]; entries: Renamed[]; index: Map<string, Renamed[]> }>();
   /** Per entry: its last closure in read order, and sorted (renderer-private; see Renderer.closure). */
   readonly closures = new Map<string, { read: string[]; sorted: string[] }>();
   /** Per render site: its last finish (renderer-private; see finishIncrementally in render.ts). */

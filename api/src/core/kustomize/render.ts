@@ -1,5 +1,5 @@
 import { YamlLoadError } from '../manifests';
-import { ParseCache, parseYaml, type SubBuild, type TransformDone, type TransformMemo, type YamlMode } from './cache';
+import { ParseCache, parseYaml, type Renamed, type SubBuild, type TransformDone, type TransformMemo, type YamlMode } from './cache';
 import { addGenerated, generate, readGeneratorOptions, stringMap, type GeneratorContext } from './generators';
 import { contentHashSuffix } from './hash';
 import { cloneRes, ensureOwned, isShared, markShared, type MatchTrace } from './memo';
@@ -242,7 +242,7 @@ class Renderer {
       }
       return i;
     };
-    const covers = { reads: m.reads.map(([p]) => cover(dirname(p))), dirs: m.dirs.map(([p]) => cover(dirname(p))), lists: m.lists.map(([d]) => cover(d)) };
+    const covers = { reads: m.reads.map(([p]) => cover(parentOf(p))), dirs: m.dirs.map(([p]) => cover(parentOf(p))), lists: m.lists.map(([d]) => cover(d)) };
     // A negative generation: the file system could not answer everything (yet); only a full check may reuse this.
     if (gens.some(([, g]) => g < 0)) {
       m.gens = undefined;
@@ -646,7 +646,7 @@ class Renderer {
         this.recorders.pop();
       }
     }
-    const opIds = memo?.opIds ?? stale?.opIds ?? new Map<string, number>();
+    const opIds = memo?.opIds ?? stale?.opIds ?? new Map<string, number[]>();
     const ops = memo !== undefined ? memo.ops : opsOf(plan, opIds);
     const delta = memo === undefined && stale !== undefined ? planDelta(stale.plan as TransformStep[], plan) : null;
     const hits: Array<TransformDone | undefined> = new Array(ra.length);
@@ -1129,8 +1129,26 @@ class Renderer {
       only.add(c);
       ra[i] = c;
     }
-    const nameProblems: Array<{ file: string; message: string }> = [];
-    if (only.size > 0) fixNameReferences(ra, nameProblems, only);
+    let nameProblems: Array<{ file: string; message: string }> = [];
+    if (only.size > 0) {
+      // The renamed objects the referrers' lookups found are all fixing can use: fix against those only.
+      const found = new Set<Res>();
+      for (const i of before.values()) for (const name of lookups[i]!) for (const e of index.get(name) ?? []) found.add(e.res);
+      fixNameReferences([...found, ...only], nameProblems, only);
+      if (nameProblems.length > 0) {
+        // Ambiguous references: fix again over the whole list, for problems worded and ordered as a full run has them.
+        nameProblems = [];
+        for (const [c, i] of [...before]) {
+          const again = cloneRes(hashed[i]!);
+          before.delete(c);
+          only.delete(c);
+          before.set(again, i);
+          only.add(again);
+          ra[i] = again;
+        }
+        fixNameReferences(ra, nameProblems, only);
+      }
+    }
     for (const p of nameProblems) this.problem(p.file, '', p.message, 'conflict');
     for (const [c, i] of before) {
       const f = finalizeMetadata([c])[0] ?? null;
@@ -1141,16 +1159,16 @@ class Renderer {
     const kept: Res[] = [];
     for (const f of outs) if (f !== null && f !== undefined) kept.push(f);
     const order = sortedOrder(kept, sort, last);
-    if (nameProblems.length === 0) cache.finishes.set(siteKey, { raw: input, input: hashed, keys, lookups, outs, kept, order, sort: JSON.stringify(sort) });
+    if (nameProblems.length === 0) cache.finishes.set(siteKey, { raw: input, input: hashed, keys, lookups, outs, kept, order, sort: sortString(sort) });
     return order.map((j) => kept[j]!.obj);
   }
 
   sortOptions(k: Kustomization | null): SortOptions {
     const raw = k?.raw.sortOptions;
-    if (raw === undefined || raw === null) return { order: 'legacy' };
+    if (raw === undefined || raw === null) return LEGACY_ORDER;
     if (!isObj(raw) || (raw.order !== 'legacy' && raw.order !== 'fifo')) {
       this.problem(k!.file, 'sortOptions', 'order must be legacy or fifo', 'invalid');
-      return { order: 'legacy' };
+      return LEGACY_ORDER;
     }
     const legacy = isObj(raw.legacySortOptions) ? raw.legacySortOptions : {};
     const list = (v: unknown) => (Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string') : undefined);
@@ -1174,7 +1192,7 @@ export function renderKustomization(entryDir: string, fs: KustomizeFs, opts: Ren
       const k = r.loadKustomization(dir);
       if (k === 'missing') {
         if (opts.missingKustomization === 'generate' && fs.isDir(dir)) {
-          objects = r.finish(r.generateFromDir(dir, []), { order: 'legacy' }, `generate:${dir}`);
+          objects = r.finish(r.generateFromDir(dir, []), LEGACY_ORDER, `generate:${dir}`);
         } else {
           r.problem(dir, '', fs.isDir(dir) ? `no kustomization file in ${dir || '.'}` : `${dir || '.'} is not a directory`, 'not-found');
         }
@@ -1215,12 +1233,6 @@ const TRANSFORMER_FIELDS = [
   'replacements',
 ] as const;
 
-/** A renamed object that references may follow: its identities (as one string), current name and earlier names. */
-export interface Renamed {
-  part: string;
-  name: string;
-  prevNames: string[];
-}
 
 /**
  * The objects that can be referred to by an old name (renamed objects of the
@@ -1263,7 +1275,7 @@ function renamedEntry(r: Res): Renamed {
   if (e === undefined) {
     const names: string[] = [];
     for (const id of r.prev) if (!names.includes(id.name)) names.push(id.name);
-    e = { part: JSON.stringify([r.obj.apiVersion, kindOf(r), nameOf(r), namespaceOf(r), r.prev, r.prefixes, r.suffixes]), name: nameOf(r), prevNames: names };
+    e = { res: r, part: JSON.stringify([r.obj.apiVersion, kindOf(r), nameOf(r), namespaceOf(r), r.prev, r.prefixes, r.suffixes]), name: nameOf(r), prevNames: names };
     if (isShared(r)) renamedEntries.set(r, e);
   }
   return e;
@@ -1366,16 +1378,18 @@ interface RunStep {
 type StepRun = (ra: Res[], trace: MatchTrace | undefined, r: Renderer) => void;
 
 /** A stable decision-point number per step (its signature and occurrence), shared by the memos of one kustomization over time. */
-function opsOf(plan: TransformStep[], ids: Map<string, number>): number[] {
+function opsOf(plan: TransformStep[], ids: Map<string, number[]>): number[] {
   const seen = new Map<string, number>();
+  let next = 0;
+  for (const l of ids.values()) next += l.length;
   return plan.map((step) => {
     if (!('run' in step)) return -1;
     const n = seen.get(step.sig) ?? 0;
     seen.set(step.sig, n + 1);
-    const key = `${n}\0${step.sig}`;
-    let id = ids.get(key);
-    if (id === undefined) ids.set(key, (id = ids.size));
-    return id;
+    let l = ids.get(step.sig);
+    if (l === undefined) ids.set(step.sig, (l = []));
+    while (l.length <= n) l.push(next++);
+    return l[n]!;
   });
 }
 
@@ -1463,7 +1477,7 @@ function sortKeyOf(r: Res): string {
  * last time (the same instance, or an equal id), the last order stands.
  */
 function sortedOrder(kept: Res[], sort: SortOptions, last: FinishState | undefined): number[] {
-  if (last !== undefined && last.kept.length === kept.length && last.sort === JSON.stringify(sort)) {
+  if (last !== undefined && last.kept.length === kept.length && last.sort === sortString(sort)) {
     let same = true;
     for (let i = 0; i < kept.length && same; i++) {
       const a = kept[i]!;
@@ -1478,3 +1492,25 @@ function sortedOrder(kept: Res[], sort: SortOptions, last: FinishState | undefin
 }
 
 const smpSteps = new WeakMap<Obj, { sig: string; applies: (r: Res) => boolean }>();
+
+const parents = new Map<string, string>();
+
+/** dirname(), remembered (a render records the same few hundred paths again and again). */
+function parentOf(path: string): string {
+  let d = parents.get(path);
+  if (d === undefined) {
+    d = dirname(path);
+    if (parents.size > 100_000) parents.clear();
+    parents.set(path, d);
+  }
+  return d;
+}
+
+const sortStrings = new WeakMap<SortOptions, string>();
+const LEGACY_ORDER: SortOptions = Object.freeze({ order: 'legacy' });
+
+function sortString(sort: SortOptions): string {
+  let v = sortStrings.get(sort);
+  if (v === undefined) sortStrings.set(sort, (v = JSON.stringify(sort)));
+  return v;
+}
