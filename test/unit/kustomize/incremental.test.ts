@@ -196,4 +196,33 @@ describe('incremental rendering with a shared cache', () => {
       check(files, 'overlays/prod', cache);
     }
   });
+
+  it('reports an ambiguous name reference like a fresh render while the objects around it change', () => {
+    const cache = createKustomizeCache();
+    // Two generated ConfigMaps first named "shared" (prefixed a- and b-): a Deployment without a prefix that
+    // names "shared" matches both, so kustomize leaves it alone and the renderer reports it.
+    const files: Record<string, string> = {
+      'base/a/kustomization.yaml': 'namePrefix: a-\nconfigMapGenerator:\n  - name: shared\n    literals: [X=1]\n',
+      'base/b/kustomization.yaml': 'namePrefix: b-\nconfigMapGenerator:\n  - name: shared\n    literals: [X=2]\n',
+      'base/c/kustomization.yaml': 'resources: [deployment.yaml]\nconfigMapGenerator:\n  - name: c-config\n    literals: [Y=1]\n',
+      'base/c/deployment.yaml': deployment('c'),
+      'overlays/prod/kustomization.yaml': 'resources: [../../base/a, ../../base/b, ../../base/c, web.yaml]\nnamespace: prod\n',
+      'overlays/prod/web.yaml': deployment('web', { config: 'shared' }),
+    };
+    for (const edit of [
+      () => {},
+      () => (files['base/c/deployment.yaml'] = deployment('c', { tag: '2.0.0' })),
+      () => (files['overlays/prod/web.yaml'] = deployment('web', { config: 'shared', tag: '2.0.0' })),
+      () => (files['base/a/kustomization.yaml'] = files['base/a/kustomization.yaml']!.replace('X=1', 'X=3')),
+      () => (files['base/c/kustomization.yaml'] = files['base/c/kustomization.yaml']!.replace('Y=1', 'Y=2')),
+      // No longer ambiguous: b's ConfigMap gets another name; then ambiguous again.
+      () => (files['base/b/kustomization.yaml'] = files['base/b/kustomization.yaml']!.replace('name: shared', 'name: other')),
+      () => (files['base/b/kustomization.yaml'] = files['base/b/kustomization.yaml']!.replace('name: other', 'name: shared')),
+    ]) {
+      edit();
+      const r = check(files, 'overlays/prod', cache);
+      const ambiguous = files['base/b/kustomization.yaml']!.includes('name: shared');
+      expect(r.problems.some((p) => p.code === 'conflict' && p.message.includes('refers to ConfigMap "shared"')), JSON.stringify(r.problems)).toBe(ambiguous);
+    }
+  });
 });
