@@ -549,6 +549,24 @@ export class RepositoryIndexer {
     env.byPath.set(owner, map);
   }
 
+  /**
+   * own() for an owner whose previous objects are `before`: when every key is at the same place
+   * (a render where a few objects changed), only the changed ones are written and touched.
+   */
+  private reown(env: EnvState, owner: string, before: readonly BlobObject[], objects: readonly BlobObject[], touched: Set<string>): void {
+    const map = env.byPath.get(owner);
+    if (map === undefined || before.length !== objects.length || map.size !== objects.length || !objects.every((o, i) => o.key === before[i]!.key)) {
+      this.own(env, owner, objects, touched);
+      return;
+    }
+    for (let i = 0; i < objects.length; i++) {
+      const o = objects[i]!;
+      if (o === before[i] || o.hash === before[i]!.hash) continue;
+      map.set(o.key, o.hash);
+      touched.add(o.key);
+    }
+  }
+
   /** A file's objects are desired state unless it lies under one of the environment's entry directories. */
   private isActive(env: EnvState, path: string): boolean {
     if (!env.render) return true;
@@ -628,7 +646,7 @@ export class RepositoryIndexer {
         if (prev.closureSet && !closureHasAny(prev.closureSet, keys)) continue;
         const state = await this.renderEntry(env, prev.spec, prev, docs);
         r.entries.set(dir, state);
-        if (prev.objects !== state.objects) this.own(env, dir, state.objects, touched);
+        if (prev.objects !== state.objects) this.reown(env, dir, prev.objects, state.objects, touched);
         entriesChanged.set(dir, state);
         renders.push({ environment: env.spec.name, entry: dir, commit, seq, state });
       }

@@ -1398,7 +1398,7 @@ interface PlanDelta {
   /** Strategic merge patches (without a target) added, removed or changed: an object any of them applies to transforms again. */
   smp: Array<(r: Res) => boolean>;
   /** The image rules before and after, when they changed. */
-  images: { before: ImageRule[]; after: ImageRule[] } | null;
+  images: { before: ImageRule[]; after: ImageRule[]; judged: Map<string, boolean> } | null;
 }
 
 /**
@@ -1436,7 +1436,7 @@ function planDelta(before: TransformStep[], after: TransformStep[]): PlanDelta |
   if (pa.length !== pb.length || pa.some((sig, i) => sig !== pb[i])) return null;
   const ia = a.find((s) => s.images)?.images ?? [];
   const ib = b.find((s) => s.images)?.images ?? [];
-  return { smp, images: JSON.stringify(ia) === JSON.stringify(ib) ? null : { before: ia, after: ib } };
+  return { smp, images: JSON.stringify(ia) === JSON.stringify(ib) ? null : { before: ia, after: ib, judged: new Map() } };
 }
 
 /** Whether an object's earlier output (`done`, from before the steps changed by `delta`) stands. */
@@ -1447,7 +1447,14 @@ function unaffected(r: Res, done: TransformDone, delta: PlanDelta): boolean {
   if (delta.images !== null) {
     const names = done.imageNames;
     if (names === undefined) return false;
-    if (JSON.stringify(rulesFor(delta.images.before, names)) !== JSON.stringify(rulesFor(delta.images.after, names))) return false;
+    // Objects share image names: each set of names is judged once per change.
+    const key = names.join('\0');
+    let same = delta.images.judged.get(key);
+    if (same === undefined) {
+      same = JSON.stringify(rulesFor(delta.images.before, names)) === JSON.stringify(rulesFor(delta.images.after, names));
+      delta.images.judged.set(key, same);
+    }
+    if (!same) return false;
   }
   return true;
 }
