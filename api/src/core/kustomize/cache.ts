@@ -26,8 +26,10 @@ export interface SubBuild {
   dirs: Array<[string, boolean]>;
   lists: Array<[string, string[] | null]>;
   files: string[];
-  /** Directories accumulated inside (a render whose stack holds one of them must not reuse this). */
+  /** Directories accumulated here (with the children's: a render whose stack holds one of them must not reuse this). */
   visited: string[];
+  /** Builds and compiled plans used inside, whole: their answers must hold too, their files are in the closure. */
+  children: SubBuild[];
   problems: Array<{ file: string; field: string; message: string; code: string }>;
   /**
    * The generation of the directory holding each path above (a listed
@@ -36,6 +38,8 @@ export interface SubBuild {
    */
   gens?: Array<[string, number]>;
   covers?: { reads: number[]; dirs: number[]; lists: number[] };
+  /** The innermost directory holding every path looked at (children's too), with its generation then. */
+  scope?: [string, number];
   /** Pristine result (never handed out: callers get copies), or why there is none. */
   result: unknown[] | null | 'missing' | 'component';
 }

@@ -108,12 +108,16 @@ const DEFAULT_MAX_FILE_BYTES = 4 * 1024 * 1024;
 
 class Renderer {
   readonly problems: KustomizeProblem[] = [];
-  readonly files = new Set<string>();
   private readonly restrict: boolean;
   private readonly maxBytes: number;
   private readonly cache: ParseCache | undefined;
-  /** Directory resources being built (innermost last): every file system answer is recorded in each. */
-  private readonly recorders: SubBuild[] = [];
+  /**
+   * What the render looked at, as a tree: the innermost record being built
+   * (last) gets each file system answer and closure path; a reused or
+   * finished build is attached to its parent whole (see SubBuild.children).
+   */
+  private readonly root: SubBuild = newRecord();
+  private readonly recorders: SubBuild[] = [this.root];
   private readonly fs: KustomizeFs;
 
   constructor(
@@ -126,17 +130,17 @@ class Renderer {
     this.fs = {
       read: (p) => {
         const v = rawFs.read(p);
-        for (const r of this.recorders) r.reads.push([p, v]);
+        this.current().reads.push([p, v]);
         return v;
       },
       isDir: (p) => {
         const v = rawFs.isDir(p);
-        for (const r of this.recorders) r.dirs.push([p, v]);
+        this.current().dirs.push([p, v]);
         return v;
       },
       list: (d) => {
         const v = rawFs.list(d);
-        for (const r of this.recorders) r.lists.push([d, v]);
+        this.current().lists.push([d, v]);
         return v;
       },
     };
@@ -147,20 +151,24 @@ class Renderer {
    * last one of this entry (read in the same order) is that same sorted list.
    */
   closure(entry: string): string[] {
-    const files = [...this.files];
-    if (this.cache === undefined) return files.sort();
+    const files: string[] = this.root.files.slice();
+    for (const c of this.root.children) for (const f of filesOf(c)) files.push(f);
+    if (this.cache === undefined) return [...new Set(files)].sort();
     const key = `${entry}\0${this.restrict}\0${this.maxBytes}`;
     const last = this.cache.closures.get(key);
     if (last !== undefined && last.read.length === files.length && last.read.every((f, i) => f === files[i])) return last.sorted;
-    const sorted = files.slice().sort();
+    const sorted = [...new Set(files)].sort();
     this.cache.closures.set(key, { read: files, sorted });
     return sorted;
   }
 
   /** Adds a path to the dependency closure. */
   addFile(path: string): void {
-    this.files.add(path);
-    for (const r of this.recorders) r.files.push(path);
+    this.current().files.push(path);
+  }
+
+  private current(): SubBuild {
+    return this.recorders[this.recorders.length - 1]!;
   }
 
   /**
@@ -187,14 +195,13 @@ class Renderer {
   private buildShared(path: string, stack: string[]): readonly Res[] | null | 'missing' | 'component' {
     const key = `${path}\0${this.restrict}\0${this.maxBytes}`;
     const memo = this.cache?.subs.get(key);
-    if (memo && !memo.visited.some((d) => stack.includes(d)) && this.stillValid(memo)) {
+    if (memo && !stack.some((d) => visitedBy(memo).has(d)) && this.stillValid(memo)) {
       this.replayReads(memo);
       for (const p of memo.problems) this.problems.push(p as KustomizeProblem);
-      for (const r of this.recorders) r.visited.push(...memo.visited);
       // Shared instances in a shared list (see memo.ts): read only; whoever changes them takes a copy first.
       return memo.result as Res[] | null | 'missing' | 'component';
     }
-    const rec: SubBuild = { reads: [], dirs: [], lists: [], files: [], visited: [], problems: [], result: null };
+    const rec = newRecord();
     this.recorders.push(rec);
     const before = this.problems.length;
     let out: Res[] | null | 'missing' | 'component';
@@ -204,6 +211,7 @@ class Renderer {
     } finally {
       this.recorders.pop();
     }
+    this.current().children.push(rec);
     rec.problems = this.problems.slice(before);
     // A cycle depends on the including stack: never reuse a build that met one.
     if (this.cache && !rec.problems.some((p) => p.code === 'cycle')) {
@@ -242,19 +250,34 @@ class Renderer {
       }
       return i;
     };
-    const covers = { reads: m.reads.map(([p]) => cover(parentOf(p))), dirs: m.dirs.map(([p]) => cover(parentOf(p))), lists: m.lists.map(([d]) => cover(d)) };
+    // A file changes its directory's generation; a directory appearing or going away (or a listing changing) its own.
+    const covers = { reads: m.reads.map(([p]) => cover(parentOf(p))), dirs: m.dirs.map(([p]) => cover(p)), lists: m.lists.map(([d]) => cover(d)) };
     // A negative generation: the file system could not answer everything (yet); only a full check may reuse this.
     if (gens.some(([, g]) => g < 0)) {
       m.gens = undefined;
       m.covers = undefined;
-    } else {
-      m.gens = gens;
-      m.covers = covers;
+      m.scope = undefined;
+      return;
     }
+    m.gens = gens;
+    m.covers = covers;
+    // The innermost directory holding everything the record (children included) looked at: while
+    // nothing below it changes, the record holds in one comparison (a base while an overlay changes).
+    let scope: string | null = null;
+    for (const [d] of gens) scope = scope === null ? d : commonDir(scope, d);
+    for (const c of m.children) {
+      if (c.scope === undefined) {
+        scope = '';
+        break;
+      }
+      scope = scope === null ? c.scope[0] : commonDir(scope, c.scope[0]);
+    }
+    m.scope = scope === null || scope === '' ? undefined : [scope, gen.call(this.rawFs, scope)];
   }
 
   private stillValid(m: SubBuild): boolean {
     const gen = this.rawFs.generation;
+    if (m.scope !== undefined && gen !== undefined && gen.call(this.rawFs, m.scope[0]) === m.scope[1]) return true;
     let changed: boolean[] | null = null;
     if (m.gens !== undefined && m.covers !== undefined && gen !== undefined) {
       let any = false;
@@ -263,7 +286,7 @@ class Renderer {
         any ||= c;
         return c;
       });
-      if (!any) return true;
+      if (!any) return m.children.every((c) => this.stillValid(c));
     }
     const covers = changed === null ? undefined : m.covers!;
     for (let i = 0; i < m.reads.length; i++) {
@@ -283,12 +306,15 @@ class Renderer {
       const now = this.rawFs.list(d);
       if (now === null || v === null ? now !== v : now.length !== v.length || now.some((n, j) => n !== v[j])) return false;
     }
+    for (const c of m.children) if (!this.stillValid(c)) return false;
     // Something else in those directories changed: every answer still holds at these generations.
     if (m.gens !== undefined && gen !== undefined) {
       for (const e of m.gens) e[1] = gen.call(this.rawFs, e[0]);
-      if (m.gens.some(([, g]) => g < 0)) {
+      if (m.scope !== undefined) m.scope[1] = gen.call(this.rawFs, m.scope[0]);
+      if (m.gens.some(([, g]) => g < 0) || (m.scope !== undefined && m.scope[1] < 0)) {
         m.gens = undefined;
         m.covers = undefined;
+        m.scope = undefined;
       }
     }
     return true;
@@ -436,7 +462,7 @@ class Renderer {
       return ra;
     }
     stack.push(k.dir);
-    for (const r of this.recorders) r.visited.push(k.dir);
+    this.current().visited.push(k.dir);
     try {
       for (const key of Object.keys(UNSUPPORTED)) {
         const v = k.raw[key];
@@ -638,13 +664,14 @@ class Renderer {
       reads = memo.reads;
       this.replayReads(reads);
     } else {
-      reads = { reads: [], dirs: [], lists: [], files: [], visited: [], problems: [], result: null };
+      reads = newRecord();
       this.recorders.push(reads);
       try {
         plan = this.compile(k);
       } finally {
         this.recorders.pop();
       }
+      this.current().children.push(reads);
     }
     const opIds = memo?.opIds ?? stale?.opIds ?? new Map<string, number[]>();
     const ops = memo !== undefined ? memo.ops : opsOf(plan, opIds);
@@ -755,14 +782,9 @@ class Renderer {
     for (const r of out) ra.push(r);
   }
 
-  /** What a reused build or compiled plan read, recorded again: the closure and every enclosing build's reads. */
+  /** A reused build or compiled plan: what it read is part of what the enclosing build (or the render) read. */
   private replayReads(m: SubBuild): void {
-    for (const f of m.files) this.addFile(f);
-    for (const r of this.recorders) {
-      r.reads.push(...m.reads);
-      r.dirs.push(...m.dirs);
-      r.lists.push(...m.lists);
-    }
+    this.current().children.push(m);
   }
 
   /** The kustomization's patches and transformers over `ra`, in place. */
@@ -1520,4 +1542,40 @@ function sortString(sort: SortOptions): string {
   let v = sortStrings.get(sort);
   if (v === undefined) sortStrings.set(sort, (v = JSON.stringify(sort)));
   return v;
+}
+
+function newRecord(): SubBuild {
+  return { reads: [], dirs: [], lists: [], files: [], visited: [], children: [], problems: [], result: null };
+}
+
+const visitedSets = new WeakMap<SubBuild, Set<string>>();
+
+/** The kustomization directories a record (and the records inside it) accumulated; records never change once built. */
+function visitedBy(m: SubBuild): Set<string> {
+  let v = visitedSets.get(m);
+  if (v === undefined) {
+    v = new Set(m.visited);
+    for (const c of m.children) for (const d of visitedBy(c)) v.add(d);
+    visitedSets.set(m, v);
+  }
+  return v;
+}
+
+const recordFiles = new WeakMap<SubBuild, string[]>();
+
+/** Every closure path a finished record holds, its children's included (in reading order, repeats kept). */
+function filesOf(m: SubBuild): string[] {
+  let v = recordFiles.get(m);
+  if (v === undefined) {
+    v = m.files.slice();
+    for (const c of m.children) for (const f of filesOf(c)) v.push(f);
+    recordFiles.set(m, v);
+  }
+  return v;
+}
+
+/** The innermost directory containing both (possibly '', the root). */
+function commonDir(a: string, b: string): string {
+  while (!isWithin(b, a)) a = a === '' ? '' : dirname(a);
+  return a;
 }
