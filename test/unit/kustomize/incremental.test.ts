@@ -225,4 +225,23 @@ describe('incremental rendering with a shared cache', () => {
       expect(r.problems.some((p) => p.code === 'conflict' && p.message.includes('refers to ConfigMap "shared"')), JSON.stringify(r.problems)).toBe(ambiguous);
     }
   });
+
+  it('follows image rules that come, go, rename and chain like fresh renders', () => {
+    const cache = createKustomizeCache();
+    const files: Record<string, string> = { ...baseTree(['a', 'b', 'c']) };
+    const rules = (...r: string[]) => `resources: [../../base]\nnamespace: prod\n${r.length ? `images:\n${r.map((x) => `  - ${x}`).join('\n')}\n` : ''}`;
+    for (const images of [
+      [],
+      ['{name: registry.example.com/a, newTag: "2.0"}'],
+      ['{name: registry.example.com/a, newTag: "2.0"}', '{name: registry.example.com/b, newName: registry.example.com/c}'],
+      // A rule for c now also reaches b's image, renamed to c by the rule before it.
+      ['{name: registry.example.com/a, newTag: "2.0"}', '{name: registry.example.com/b, newName: registry.example.com/c}', '{name: registry.example.com/c, newTag: "9"}'],
+      ['{name: registry.example.com/b, newName: registry.example.com/c}', '{name: registry.example.com/c, newTag: "9"}'],
+      ['{name: registry.example.com/c, newTag: "9"}'],
+      [],
+    ]) {
+      files['overlays/prod/kustomization.yaml'] = rules(...images);
+      check(files, 'overlays/prod', cache);
+    }
+  });
 });
