@@ -61,6 +61,9 @@ export interface TransformMemo {
   /** The last run's input list and what each became (undefined: not remembered), to skip the lookup for objects at the same place. */
   lastIn: readonly object[] | undefined;
   lastDone: Array<TransformDone | undefined>;
+  /** How many of last time's objects matched each decision point, and what each decided. */
+  lastCounts: Map<number, number> | undefined;
+  lastDecisions: Map<number, boolean | null> | undefined;
 }
 
 /** A renamed object that references may follow: its identities (as one string), current name and earlier names (renderer-private). */

@@ -678,13 +678,28 @@ class Renderer {
     const delta = memo === undefined && stale !== undefined ? planDelta(stale.plan as TransformStep[], plan) : null;
     const hits: Array<TransformDone | undefined> = new Array(ra.length);
     let inherited = false;
-    const outside = new Map<number, number>();
     const misses: Res[] = [];
+    // Objects at the same place as last time (same instance, remembered) need no lookup, and their
+    // matches are already in last time's counts: only the other places change the counts.
     const lastIn = memo?.lastIn;
+    const counted = memo !== undefined && memo.lastCounts !== undefined && lastIn !== undefined && lastIn.length === ra.length;
+    const outside = counted ? new Map(memo!.lastCounts) : new Map<number, number>();
+    const count = (d: TransformDone | undefined, by: number) => {
+      if (d !== undefined) for (const op of d.ops) outside.set(op, (outside.get(op) ?? 0) + by);
+    };
+    const elsewhere: number[] = [];
     for (let i = 0; i < ra.length; i++) {
       const r = ra[i]!;
-      // The same object at the same place as last time: no memo lookup.
-      let d = lastIn !== undefined && lastIn[i] === r ? memo!.lastDone[i] : memo?.out.get(r);
+      if (lastIn !== undefined && lastIn[i] === r) {
+        const d = memo!.lastDone[i];
+        if (d !== undefined) {
+          hits[i] = d;
+          if (!counted) count(d, 1);
+          continue;
+        }
+      }
+      if (counted) count(memo!.lastDone[i], -1);
+      let d = memo?.out.get(r);
       if (d === undefined && delta !== null) {
         const was = stale!.out.get(r);
         if (was !== undefined && unaffected(r, was, delta)) {
@@ -697,8 +712,10 @@ class Renderer {
         continue;
       }
       hits[i] = d;
-      for (const op of d.ops) outside.set(op, (outside.get(op) ?? 0) + 1);
+      elsewhere.push(i);
+      count(d, 1);
     }
+    const hitCounts = new Map(outside);
     const work = misses.map(cloneRes);
     const decisions = new Map<number, boolean | null>();
     const matched = new Map<Res, { ops: number[]; applied: Array<boolean | null> }>();
@@ -726,7 +743,10 @@ class Renderer {
       // The image names an object had when the image rules ran: a later change of rules that names none of them leaves it alone.
       if ((plan[i] as RunStep).images) for (const r of list) imageNames.set(r, imageNamesOf(r.obj));
     });
-    for (const d of hits) {
+    // An object at the same place had the decisions of last time: unless one of those changed, only the others need checking.
+    const lastDecisions = memo?.lastDecisions;
+    const changedDecision = !counted || lastDecisions === undefined || [...decisions].some(([op, v]) => lastDecisions.get(op) !== v) || decisions.size !== lastDecisions.size;
+    for (const d of changedDecision ? hits : elsewhere.map((i) => hits[i])) {
       if (d === undefined) continue;
       for (let i = 0; i < d.ops.length; i++) {
         const was = d.applied[i]!;
@@ -743,7 +763,7 @@ class Renderer {
     const hasImages = plan.some((s) => 'run' in s && s.images);
     if (memo === undefined) {
       this.recordGenerations(reads);
-      memo = { raw: k.raw, reads, plan, opIds, ops, out: new WeakMap(), lastIn: undefined, lastDone: [] };
+      memo = { raw: k.raw, reads, plan, opIds, ops, out: new WeakMap(), lastIn: undefined, lastDone: [], lastCounts: undefined, lastDecisions: undefined };
       cache.transforms.set(key, memo);
     }
     const alive = sub.length === work.length ? null : new Set(sub);
@@ -773,11 +793,14 @@ class Renderer {
         const t: TransformDone = { out: live ? markShared(res) : null, ops: m?.ops ?? [], applied: m?.applied ?? [], imageNames: names };
         memo.out.set(r, t);
         done[i] = t;
+        for (const op of t.ops) hitCounts.set(op, (hitCounts.get(op) ?? 0) + 1);
       }
       if (live) out.push(res);
     }
     memo.lastIn = ra.slice();
     memo.lastDone = done;
+    memo.lastCounts = hitCounts;
+    memo.lastDecisions = decisions;
     ra.length = 0;
     for (const r of out) ra.push(r);
   }
