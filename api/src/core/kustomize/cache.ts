@@ -94,7 +94,7 @@ export class ParseCache implements KustomizeCache {
   /** Finished objects (name references fixed, metadata finalized; null: dropped), by the object before and the renamed objects' key. */
   readonly finished = new WeakMap<object, { key: string; out: unknown }>();
   /** Per render site: the renamed objects of its last finish, indexed by earlier name (renderer-private; see renamedIndex in render.ts). */
-  readonly renamed = new Map<string, { cands: Res[]; entries: Renamed[]; index: Map<string, Renamed[]> }>();
+  readonly renamed = new Map<string, { entries: Array<Renamed | null>; index: Map<string, Renamed[]> }>();
   /** Per entry: its last closure in read order, and sorted (renderer-private; see Renderer.closure). */
   readonly closures = new Map<string, { read: string[]; sorted: string[] }>();
   /** Per render site: its last finish (renderer-private; see finishIncrementally in render.ts). */

@@ -123,15 +123,28 @@ export function smpMatcher(id: PrevId): (r: Res) => boolean {
     allIds(r).some((x) => x.group === id.group && x.version === id.version && x.kind === id.kind && x.name === id.name && effectiveNamespace(x) === want);
 }
 
-/** A strategic merge patch without a target: it names its object (any of its current or earlier identities). */
-export function applySmpByIdentity(list: Res[], patch: Obj, field: string, ctx: PatchContext, trace?: MatchTrace): void {
-  const op = trace ? trace.next() : 0;
+/** A patch document's identity and matcher, once per document (a compiled plan applies it at every render). */
+export function compileSmp(patch: Obj): { id: PrevId; applies: (r: Res) => boolean } {
   const id = patchId(patch);
+  return { id, applies: smpMatcher(id) };
+}
+
+/** A strategic merge patch without a target: it names its object (any of its current or earlier identities). */
+export function applySmpByIdentity(
+  list: Res[],
+  patch: Obj,
+  field: string,
+  ctx: PatchContext,
+  trace?: MatchTrace,
+  compiled: { id: PrevId; applies: (r: Res) => boolean } = compileSmp(patch),
+): void {
+  const op = trace ? trace.next() : 0;
+  const { id, applies } = compiled;
   if (!id.kind || !id.name) {
     ctx.problem(field, 'a strategic merge patch without a target needs apiVersion, kind and metadata.name', 'invalid');
     return;
   }
-  const matches = list.filter(smpMatcher(id));
+  const matches = list.length === 0 ? [] : list.filter(applies);
   const total = matches.length + (trace ? trace.outside(op) : 0);
   trace?.record(op, matches, total === 1);
   if (total !== 1) {

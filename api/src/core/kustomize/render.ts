@@ -4,7 +4,7 @@ import { addGenerated, generate, readGeneratorOptions, stringMap, type Generator
 import { contentHashSuffix } from './hash';
 import { cloneRes, ensureOwned, isShared, markShared, type MatchTrace } from './memo';
 import { fixNameReferences, NAME_REF_KINDS, referencedNames } from './nameref';
-import { applySmpByIdentity, applyTargetedPatch, parsePatchText, patchId, readPatchOptions, smpMatcher, type ParsedPatch } from './patches';
+import { applySmpByIdentity, applyTargetedPatch, compileSmp, parsePatchText, readPatchOptions, type ParsedPatch } from './patches';
 import { basename, dirname, isWithin, joinPath, looksRemote, normalizePath } from './paths';
 import { applyReplacements } from './replacements';
 import {
@@ -845,8 +845,9 @@ class Renderer {
     const smp = (doc: Obj, field: string) => {
       // Parsed patch documents are shared per file content: their signature and matcher are computed once.
       let known = smpSteps.get(doc);
-      if (known === undefined) smpSteps.set(doc, (known = { sig: `smp ${JSON.stringify(doc)}`, applies: smpMatcher(patchId(doc)) }));
-      step(known.sig, (ra, trace, r) => applySmpByIdentity(ra, doc, field, patchCtx(r, field), trace), { smp: known.applies });
+      if (known === undefined) smpSteps.set(doc, (known = { sig: `smp ${JSON.stringify(doc)}`, compiled: compileSmp(doc) }));
+      const { compiled } = known;
+      step(known.sig, (ra, trace, r) => applySmpByIdentity(ra, doc, field, patchCtx(r, field), trace, compiled), { smp: compiled.applies });
     };
     const patchCtx = (r: Renderer, field: string) => ({
       problem: (f: string, message: string, code: KustomizeProblemCode = 'invalid') => r.problem(k.file, f || field, message, code),
@@ -1147,7 +1148,13 @@ class Renderer {
       ra[i] = h;
     }
     const hashed = ra.slice();
-    const { index, changed } = renamedIndex(cache, siteKey, ra);
+    // The places whose object differs from last time's (all of them without a comparable last time).
+    let moved: number[] | null = null;
+    if (last !== undefined && last.input.length === n) {
+      moved = [];
+      for (let i = 0; i < n; i++) if (last.input[i] !== ra[i]) moved.push(i);
+    }
+    const { index, changed } = renamedIndex(cache, siteKey, ra, moved);
     const keys: string[] = new Array(n);
     const lookups: Array<readonly string[]> = new Array(n);
     const outs: Array<Res | null | undefined> = new Array(n);
@@ -1285,32 +1292,32 @@ const TRANSFORMER_FIELDS = [
  * between renders and updated where the list changed (usually one object of
  * many), so it costs a pointer comparison per object.
  */
-function renamedIndex(cache: ParseCache, site: string, ra: Res[]): { index: Map<string, Renamed[]>; changed: Set<string> | 'all' } {
-  const cands: Res[] = [];
-  for (const r of ra) if (r.prev.length > 0 && NAME_REF_KINDS.has(kindOf(r))) cands.push(r);
+function renamedIndex(cache: ParseCache, site: string, ra: Res[], moved: number[] | null): { index: Map<string, Renamed[]>; changed: Set<string> | 'all' } {
+  const entryAt = (r: Res) => (r.prev.length > 0 && NAME_REF_KINDS.has(kindOf(r)) ? renamedEntry(r) : null);
   const st = cache.renamed.get(site);
-  if (st !== undefined && st.cands.length === cands.length) {
-    // The names whose list of renamed objects changed.
+  if (st !== undefined && moved !== null && st.entries.length === ra.length) {
+    // Only the places that hold another object than last time can change the index.
     const changed = new Set<string>();
-    for (let i = 0; i < cands.length; i++) {
-      const now = cands[i]!;
-      if (st.cands[i] === now) continue;
+    for (const i of moved) {
       const was = st.entries[i]!;
-      const e = renamedEntry(now);
+      const e = entryAt(ra[i]!);
       if (e === was) continue;
-      indexRenamed(st.index, was, false);
-      indexRenamed(st.index, e, true);
+      if (was !== null) {
+        indexRenamed(st.index, was, false);
+        for (const x of was.prevNames) changed.add(x);
+      }
+      if (e !== null) {
+        indexRenamed(st.index, e, true);
+        for (const x of e.prevNames) changed.add(x);
+      }
       st.entries[i] = e;
-      for (const n of was.prevNames) changed.add(n);
-      for (const n of e.prevNames) changed.add(n);
     }
-    st.cands = cands;
     return { index: st.index, changed };
   }
   const index = new Map<string, Renamed[]>();
-  const entries = cands.map(renamedEntry);
-  for (const e of entries) indexRenamed(index, e, true);
-  cache.renamed.set(site, { cands, entries, index });
+  const entries = ra.map(entryAt);
+  for (const e of entries) if (e !== null) indexRenamed(index, e, true);
+  cache.renamed.set(site, { entries, index });
   return { index, changed: 'all' };
 }
 
@@ -1543,7 +1550,7 @@ function sortedOrder(kept: Res[], sort: SortOptions, last: FinishState | undefin
   return sortResources(kept, sort).map((r) => position.get(r)!);
 }
 
-const smpSteps = new WeakMap<Obj, { sig: string; applies: (r: Res) => boolean }>();
+const smpSteps = new WeakMap<Obj, { sig: string; compiled: ReturnType<typeof compileSmp> }>();
 
 const parents = new Map<string, string>();
 
