@@ -384,9 +384,21 @@ export class ReportBuilder {
     // state before a live change). Matched by string equality, not by building a key.
     const memo: { d: string; l: string; m: string | null; v: boolean }[] = [];
     const authors = new Set(scope.authors.map((a) => a.toLowerCase()));
+    // compareObject reads managedFields and lastApplied only when a difference needs an owner: the meta
+    // document is parsed then, not for every comparison.
     const liveInput = (live: string, meta: string | null): LiveInput => {
-      const m = docs.get(meta) as { managedFields?: ManagedFieldsEntry[]; lastApplied?: object | null } | null;
-      return { body: docs.get(live) ?? {}, managedFields: m?.managedFields, lastApplied: m?.lastApplied ?? null };
+      type Meta = { managedFields?: ManagedFieldsEntry[]; lastApplied?: object | null };
+      let m: Meta | null | undefined;
+      const metaDoc = () => (m === undefined ? (m = docs.get(meta) as Meta | null) : m);
+      return {
+        body: docs.get(live) ?? {},
+        get managedFields() {
+          return metaDoc()?.managedFields;
+        },
+        get lastApplied() {
+          return metaDoc()?.lastApplied ?? null;
+        },
+      };
     };
     const compare = (d: string | null, l: string | null, m: string | null): CompareResult => compareObject(docs.get(d), l ? liveInput(l, m) : null, options);
     const inSync = (d: string | null, l: string | null, m: string | null): boolean => {
@@ -497,8 +509,14 @@ export class ReportBuilder {
     const ids = chunk.map((o) => o.object_id);
     const desiredBefore = new Map<number, string | null>();
     const liveBefore = new Map<number, { doc: string | null; meta: string | null; id: number | null }>();
-    if (e.repoId !== null) for (const r of await this.repo.desiredBefore(e.env.name, e.repoId, ids, from, e.desiredBound)) desiredBefore.set(r.object_id, r.document_hash);
-    if (e.clusterId !== null) for (const r of await this.repo.liveBefore(e.clusterId, ids, from, e.liveBound)) liveBefore.set(r.object_id, { doc: r.document_hash, meta: r.meta_hash, id: Number(r.id) });
+    // The chunk's queries go out side by side where they do not depend on each other: a chunk's reads are
+    // round trips more than work, and the database has the other core.
+    const [dBefore, lBefore] = await Promise.all([
+      e.repoId !== null ? this.repo.desiredBefore(e.env.name, e.repoId, ids, from, e.desiredBound) : [],
+      e.clusterId !== null ? this.repo.liveBefore(e.clusterId, ids, from, e.liveBound) : [],
+    ]);
+    for (const r of dBefore) desiredBefore.set(r.object_id, r.document_hash);
+    for (const r of lBefore) liveBefore.set(r.object_id, { doc: r.document_hash, meta: r.meta_hash, id: Number(r.id) });
     const revisions = new Map<number, { change: string; author: string; email: string; commit: string }>();
     const managers = new Map<number, string | null>();
     const estimated = chunk.reduce((a, o) => a + o.events, 0);
@@ -520,7 +538,9 @@ export class ReportBuilder {
         if (ev.source === 'live' && ev.record) managers.set(ev.id, ev.manager);
       }
       const list = [...hashes];
-      for (let i = 0; i < list.length; i += 2000) for (const [h, body] of await this.repo.documentTexts(list.slice(i, i + 2000))) docs.set(h, body);
+      const parts: Promise<Map<string, string>>[] = [];
+      for (let i = 0; i < list.length; i += 2000) parts.push(this.repo.documentTexts(list.slice(i, i + 2000)));
+      for (const part of await Promise.all(parts)) for (const [h, body] of part) docs.set(h, body);
     }
     return { desiredBefore, liveBefore, events, docs, revisions, managers };
   }
@@ -579,15 +599,19 @@ export class ReportBuilder {
     for (;;) {
       const list = ids();
       if (!list.length) return;
-      if (di >= dBuf.length && !dDone) {
-        dBuf = await this.repo.desiredEvents({ env: e.env.name, repoId: e.repoId!, ids: list, from, fromExclusive, to, bound: e.desiredBound, after: dAfter, limit: EVENT_PAGE });
+      // Both pages at once when both buffers ran dry.
+      const dNext = di >= dBuf.length && !dDone ? this.repo.desiredEvents({ env: e.env.name, repoId: e.repoId!, ids: list, from, fromExclusive, to, bound: e.desiredBound, after: dAfter, limit: EVENT_PAGE }) : null;
+      const lNext = li >= lBuf.length && !lDone ? this.repo.liveEvents({ clusterId: e.clusterId!, ids: list, from, fromExclusive, to, bound: e.liveBound, after: lAfter, limit: EVENT_PAGE }) : null;
+      if (dNext && lNext) lNext.catch(() => undefined);
+      if (dNext) {
+        dBuf = await dNext;
         di = 0;
         if (dBuf.length < EVENT_PAGE) dDone = true;
         const last = dBuf[dBuf.length - 1];
         if (last) dAfter = [last.object_id, last.at_key, last.seq, last.id];
       }
-      if (li >= lBuf.length && !lDone) {
-        lBuf = await this.repo.liveEvents({ clusterId: e.clusterId!, ids: list, from, fromExclusive, to, bound: e.liveBound, after: lAfter, limit: EVENT_PAGE });
+      if (lNext) {
+        lBuf = await lNext;
         li = 0;
         if (lBuf.length < EVENT_PAGE) lDone = true;
         const last = lBuf[lBuf.length - 1];
