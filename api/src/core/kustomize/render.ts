@@ -745,7 +745,8 @@ class Renderer {
     });
     // An object at the same place had the decisions of last time: unless one of those changed, only the others need checking.
     const lastDecisions = memo?.lastDecisions;
-    const changedDecision = !counted || lastDecisions === undefined || [...decisions].some(([op, v]) => lastDecisions.get(op) !== v) || decisions.size !== lastDecisions.size;
+    let changedDecision = !counted || lastDecisions === undefined || decisions.size !== lastDecisions.size;
+    if (!changedDecision) for (const [op, v] of decisions) if (lastDecisions!.get(op) !== v) changedDecision = true;
     for (const d of changedDecision ? hits : elsewhere.map((i) => hits[i])) {
       if (d === undefined) continue;
       for (let i = 0; i < d.ops.length; i++) {
@@ -760,7 +761,7 @@ class Renderer {
         }
       }
     }
-    const hasImages = plan.some((s) => 'run' in s && s.images);
+    const hasImages = plan.some(isImagesStep);
     if (memo === undefined) {
       this.recordGenerations(reads);
       memo = { raw: k.raw, reads, plan, opIds, ops, out: new WeakMap(), lastIn: undefined, lastDone: [], lastCounts: undefined, lastDecisions: undefined };
@@ -1609,3 +1610,5 @@ function commonDir(a: string, b: string): string {
   while (!isWithin(b, a)) a = a === '' ? '' : dirname(a);
   return a;
 }
+
+const isImagesStep = (s: TransformStep) => 'run' in s && s.images !== undefined;
