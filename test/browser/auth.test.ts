@@ -88,7 +88,8 @@ describe.skipIf(!!unavailable)('signing in to the web app in Chromium', () => {
       await b.page.goto(`${app.url}/#token=${token}`);
       await header(b.page).getByText('demo-link').waitFor();
       await header(b.page).getByText('admin', { exact: true }).waitFor();
-      expect(b.page.url()).toBe(`${app.url}/environments`);
+      // The header can show the user a moment before the router has moved from / to the start page.
+      await b.page.waitForURL(`${app.url}/environments`);
       expect(await b.page.evaluate(() => window.location.hash)).toBe('');
       await screenshot(b.page, 'auth-link-signed-in');
 
