@@ -175,12 +175,27 @@ export function updateImage(image: string, rule: ImageRule): string | null {
  * earlier one produced), which is what running them as separate passes does.
  */
 export function applyImages(list: Res[], rules: ImageRule[]): void {
-  for (const r of list) visitContainers(r.obj, rules);
+  for (const r of list) {
+    forEachImage(r.obj, (c) => {
+      let image = c.image as string;
+      let name = splitImage(image).name;
+      for (const rule of rules) {
+        // Only a rule naming the image can change it; split again only after a change.
+        if (rule.name !== name) continue;
+        const updated = updateImage(image, rule);
+        if (updated === null) continue;
+        image = updated;
+        name = splitImage(image).name;
+      }
+      c.image = image;
+    });
+  }
 }
 
-function visitContainers(node: unknown, rules: ImageRule[]): void {
+/** Every container and init container (in a `containers`/`initContainers` list anywhere) that has an image. */
+function forEachImage(node: unknown, visit: (container: Obj) => void): void {
   if (Array.isArray(node)) {
-    for (const el of node) if (el !== null && typeof el === 'object') visitContainers(el, rules);
+    for (const el of node) if (el !== null && typeof el === 'object') forEachImage(el, visit);
     return;
   }
   if (!isObj(node)) return;
@@ -188,44 +203,16 @@ function visitContainers(node: unknown, rules: ImageRule[]): void {
     const v = node[key];
     if (v === null || typeof v !== 'object') continue;
     if ((key === 'containers' || key === 'initContainers') && Array.isArray(v)) {
-      for (const c of v) {
-        if (!isObj(c) || typeof c.image !== 'string') continue;
-        let image = c.image;
-        let name = splitImage(image).name;
-        for (const rule of rules) {
-          // Only a rule naming the image can change it; split again only after a change.
-          if (rule.name !== name) continue;
-          const updated = updateImage(image, rule);
-          if (updated === null) continue;
-          image = updated;
-          name = splitImage(image).name;
-        }
-        c.image = image;
-      }
+      for (const c of v) if (isObj(c) && typeof c.image === 'string') visit(c);
     }
-    visitContainers(v, rules);
+    forEachImage(v, visit);
   }
 }
 
 /** The names (without tag or digest) of every container and init container image in an object. */
 export function imageNamesOf(obj: unknown): string[] {
   const out: string[] = [];
-  const walk = (node: unknown): void => {
-    if (Array.isArray(node)) {
-      for (const el of node) if (el !== null && typeof el === 'object') walk(el);
-      return;
-    }
-    if (!isObj(node)) return;
-    for (const key in node) {
-      const v = node[key];
-      if (v === null || typeof v !== 'object') continue;
-      if ((key === 'containers' || key === 'initContainers') && Array.isArray(v)) {
-        for (const c of v) if (isObj(c) && typeof c.image === 'string') out.push(splitImage(c.image).name);
-      }
-      walk(v);
-    }
-  };
-  walk(obj);
+  forEachImage(obj, (c) => out.push(splitImage(c.image as string).name));
   return out;
 }
 
