@@ -35,7 +35,7 @@
 import { createHash } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { compiled } from '../support/db.ts';
-import { prng } from '../support/random.ts';
+import { prng } from '../../api/src/core/prng.ts';
 
 export const ENVIRONMENT = 'prod';
 export const REPOSITORY = 'infra';

@@ -18,8 +18,9 @@
  * commits; dates spread over ~2 years in the authors' own time zones.
  */
 import { spawn } from 'node:child_process';
+import { prng } from '../../api/src/core/prng.ts';
+import { git, gitEnv } from '../support/git.ts';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 
 export interface GenerateOptions {
   /** Total number of commits reachable from main (merges and branch commits included). Default 20,000. */
@@ -97,40 +98,6 @@ const HUMANS: Person[] = [
 const RENOVATE: Person = { name: 'renovate[bot]', email: '29139614+renovate[bot]@users.noreply.github.com', tz: '+0000' };
 const GITHUB: Person = { name: 'GitHub', email: 'noreply@github.com', tz: '+0000' };
 const CONFIG_KEYS = ['LOG_LEVEL', 'CACHE_TTL', 'POOL_SIZE', 'TIMEOUT_MS', 'FEATURE_NEW_UI', 'RATE_LIMIT', 'REGION', 'RETRIES'];
-
-/** mulberry32: small, fast, deterministic. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function gitEnv(): Record<string, string> {
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    HOME: tmpdir(),
-    LC_ALL: 'C',
-    GIT_CONFIG_NOSYSTEM: '1',
-    GIT_CONFIG_GLOBAL: '/dev/null',
-    GIT_TERMINAL_PROMPT: '0',
-  };
-  return env;
-}
-
-function run(dir: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('git', args, { cwd: dir, env: gitEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`git ${args[0]} failed (${code}): ${stderr.trim()}`))));
-  });
-}
 
 // ---------------------------------------------------------------------------------------------
 // Rendering
@@ -400,7 +367,7 @@ export async function generateRepo(dir: string, options: GenerateOptions = {}): 
 
   if (existsSync(dir) && readdirSync(dir).length > 0) throw new Error(`${dir} is not empty`);
   mkdirSync(dir, { recursive: true });
-  await run(dir, ['init', '-q', ...(options.bare ? ['--bare'] : []), '-b', 'main', dir]);
+  await git(dir, ['init', '-q', ...(options.bare ? ['--bare'] : []), '-b', 'main', dir]);
 
   // --- model -------------------------------------------------------------------------------
   const names: string[] = [];
@@ -762,7 +729,7 @@ export async function generateRepo(dir: string, options: GenerateOptions = {}): 
   child.stdin.end();
   const code = await exited;
   if (code !== 0) throw new Error(`git fast-import failed (${code}): ${stderr.trim()}`);
-  if (!options.bare) await run(dir, ['reset', '-q', '--hard', 'main']);
+  if (!options.bare) await git(dir, ['reset', '-q', '--hard', 'main']);
 
   let files = 1 + Object.keys(CHART_FILES).length + zones.length + gateways.size;
   for (const app of apps) if (app.present) files += 3 + (app.rbac ? 1 : 0) + (app.secret ? 1 : 0);

@@ -29,12 +29,12 @@
  * Admin connection: --admin-url or BENCH_ADMIN_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres).
  * Node runs this file directly (erasable TypeScript only).
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compiled, dependency, DEFAULT_ADMIN_URL, openBenchDatabase, parseArgs, round, table } from '../support/db.ts';
-import { prng } from '../support/random.ts';
+import { prng } from '../../api/src/core/prng.ts';
+import { git } from '../support/git.ts';
 
 const USAGE = 'node bench/kustomize/run.ts [--commits 5000] [--apps 50] [--seed 1] [--layout overlay|per-app] [--only plain|kustomize] [--batch-size 500] [--admin-url URL] [--keep]';
 const ENVS = ['dev', 'staging', 'prod'];
@@ -44,23 +44,6 @@ const o = parseArgs(process.argv.slice(2), { commits: 5000, apps: 50, seed: 1, l
 if (o.layout !== 'overlay' && o.layout !== 'per-app') throw new Error(`--layout overlay or per-app\nusage: ${USAGE}`);
 const perApp = o.layout === 'per-app';
 
-
-function gitEnv(): Record<string, string> {
-  return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmpdir(), LC_ALL: 'C', GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_TERMINAL_PROMPT: '0' };
-}
-
-function git(dir: string, args: string[], input?: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('git', args, { cwd: dir, env: gitEnv(), stdio: ['pipe', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`git ${args[0]} failed (${code}): ${stderr.trim()}`))));
-    // A command that reads no input may exit before the write lands (EPIPE): its exit code tells what happened.
-    child.stdin.on('error', () => {});
-    child.stdin.end(input ?? '');
-  });
-}
 
 // ---------------------------------------------------------------------------------------------
 // The repository

@@ -13,7 +13,7 @@
  */
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { prng } from '../support/random.ts';
+import { prng } from '../../api/src/core/prng.ts';
 
 // This file's own path (node runs it directly, as an ES module; import.meta would not type-check as CommonJS).
 const ROOT = resolve(dirname(resolve(process.argv[1]!)), '..', '..');

@@ -14,6 +14,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DataSource } from 'typeorm';
+import { prng } from '../../api/src/core/prng.ts';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DIST = join(ROOT, 'api', 'dist', 'api', 'src');
@@ -55,17 +56,6 @@ interface LiveEvent {
 
 const DAY = 86_400_000;
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function hex40(n: number): string {
   return (n.toString(16).padStart(8, '0') + 'a5'.repeat(16)).slice(0, 40);
 }
@@ -94,7 +84,7 @@ export async function generateDataset(c: DataSource, o: DatasetOptions): Promise
   const { chainHash } = compiled('core/chain.js');
   const { identityKey } = compiled('core/identity.js');
   const { liveRevisionRecord } = compiled('cluster/live-writer.js');
-  const rand = rng(o.seed);
+  const rand = prng(o.seed);
   const start = Date.UTC(o.year, 0, 1);
   const span = Date.UTC(o.year + 1, 0, 1) - start;
 

@@ -7,6 +7,7 @@
  * delay, plus the out-of-band changes an incident review is about — a
  * `kubectl edit` hotfix in prod, a manual scale, a deleted ConfigMap.
  */
+import { prng } from '../core/prng';
 
 export interface DemoPerson {
   name: string;
@@ -58,18 +59,6 @@ type Env = (typeof DEMO_ENVIRONMENTS)[number];
 
 export const demoNamespace = (env: string) => `shop-${env}`;
 export const DEMO_APPLIER = 'kustomize-controller';
-
-/** A small deterministic PRNG (mulberry32). */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface AppState {
   version: [number, number, number];
@@ -154,7 +143,7 @@ function appPath(env: Env, app: App, file: string, moved: boolean): string {
 }
 
 export function buildScenario(anchor: Date, seed = 7): DemoScenario {
-  const rand = rng(seed);
+  const rand = prng(seed);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
   const start = anchor.getTime() - 30 * 86_400_000;
   const state = new Map<string, AppState>();

@@ -1,4 +1,7 @@
-/** mulberry32: a small, fast, deterministic PRNG, so every bench builds the same data from the same seed. */
+/**
+ * mulberry32: a small, fast, deterministic PRNG, so the demo and every bench build the same data
+ * from the same seed. No imports: the benches load this file directly with Node.
+ */
 export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
