@@ -96,7 +96,7 @@ export class ParseCache implements KustomizeCache {
   /** Per render site: the renamed objects of its last finish, indexed by earlier name (renderer-private; see renamedIndex in render.ts). */
   readonly renamed = new Map<string, { entries: Array<Renamed | null>; index: Map<string, Renamed[]> }>();
   /** Per entry: its last closure in read order, and sorted (renderer-private; see Renderer.closure). */
-  readonly closures = new Map<string, { read: string[]; sorted: string[] }>();
+  readonly closures = new Map<string, { root: SubBuild; read: string[]; sorted: string[] }>();
   /** Per render site: its last finish (renderer-private; see finishIncrementally in render.ts). */
   readonly finishes = new Map<string, unknown>();
   constructor(private readonly maxEntries: number) {}

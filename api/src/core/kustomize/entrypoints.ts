@@ -45,7 +45,8 @@ export function findKustomizeEntryPoints(objects: Iterable<unknown>): KustomizeE
     out.push(e);
   };
   for (const o of objects) {
-    if (!isObj(o)) continue;
+    // Most rendered objects are neither kind: decide that before reading anything else.
+    if (!isObj(o) || (o.kind !== 'Kustomization' && o.kind !== 'Application')) continue;
     const md = isObj(o.metadata) ? o.metadata : {};
     const name = str(md.name);
     const namespace = str(md.namespace);

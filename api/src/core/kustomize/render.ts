@@ -151,14 +151,22 @@ class Renderer {
    * last one of this entry (read in the same order) is that same sorted list.
    */
   closure(entry: string): string[] {
+    const key = `${entry}\0${this.restrict}\0${this.maxBytes}`;
+    const last = this.cache?.closures.get(key);
+    // The same records (or records that read the same paths) as last time: the same closure, without collecting it.
+    if (last !== undefined && sameReadPaths(this.root, last.root)) {
+      last.root = this.root;
+      return last.sorted;
+    }
     const files: string[] = this.root.files.slice();
     for (const c of this.root.children) for (const f of filesOf(c)) files.push(f);
     if (this.cache === undefined) return [...new Set(files)].sort();
-    const key = `${entry}\0${this.restrict}\0${this.maxBytes}`;
-    const last = this.cache.closures.get(key);
-    if (last !== undefined && last.read.length === files.length && last.read.every((f, i) => f === files[i])) return last.sorted;
+    if (last !== undefined && last.read.length === files.length && last.read.every((f, i) => f === files[i])) {
+      last.root = this.root;
+      return last.sorted;
+    }
     const sorted = [...new Set(files)].sort();
-    this.cache.closures.set(key, { read: files, sorted });
+    this.cache.closures.set(key, { root: this.root, read: files, sorted });
     return sorted;
   }
 
@@ -1593,6 +1601,17 @@ function visitedBy(m: SubBuild): Set<string> {
 }
 
 const recordFiles = new WeakMap<SubBuild, string[]>();
+
+/** Whether two records list the same paths in the same order (filesOf equal), comparing shared sub-records by identity. */
+function sameReadPaths(a: SubBuild, b: SubBuild): boolean {
+  if (a === b) return true;
+  const fa = a.files;
+  const fb = b.files;
+  if (fa.length !== fb.length || a.children.length !== b.children.length) return false;
+  for (let i = 0; i < fa.length; i++) if (fa[i] !== fb[i]) return false;
+  for (let i = 0; i < a.children.length; i++) if (!sameReadPaths(a.children[i]!, b.children[i]!)) return false;
+  return true;
+}
 
 /** Every closure path a finished record holds, its children's included (in reading order, repeats kept). */
 function filesOf(m: SubBuild): string[] {
