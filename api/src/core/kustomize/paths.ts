@@ -1,8 +1,12 @@
 /** Repository-relative path helpers ('/'-separated, root = ''). */
 
+const NEEDS_NORMALIZING = /(?:^|\/)\.{1,2}(?:\/|$)|\/\/|\/$/;
+
 /** Joins `rel` onto `dir` and normalizes `.`/`..`; null when the result leaves the repository or `rel` is absolute. */
 export function joinPath(dir: string, rel: string): string | null {
   if (rel.startsWith('/')) return null;
+  // Already normal (no '.' or '..' segment, no empty segment): a concatenation. Renders join the same few paths very often.
+  if (rel !== '' && !NEEDS_NORMALIZING.test(rel)) return dir === '' ? rel : `${dir}/${rel}`;
   const out = dir === '' ? [] : dir.split('/');
   for (const seg of rel.split('/')) {
     if (seg === '' || seg === '.') continue;

@@ -203,7 +203,8 @@ class Renderer {
   private buildShared(path: string, stack: string[]): readonly Res[] | null | 'missing' | 'component' {
     const key = `${path}\0${this.restrict}\0${this.maxBytes}`;
     const memo = this.cache?.subs.get(key);
-    if (memo && !stack.some((d) => visitedBy(memo).has(d)) && this.stillValid(memo)) {
+    const visited = memo && visitedBy(memo);
+    if (memo && !stack.some((d) => visited!.has(d)) && this.stillValid(memo)) {
       this.replayReads(memo);
       for (const p of memo.problems) this.problems.push(p as KustomizeProblem);
       // Shared instances in a shared list (see memo.ts): read only; whoever changes them takes a copy first.
@@ -519,7 +520,8 @@ class Renderer {
 
   addResource(k: Kustomization, entry: string, field: string, ra: Res[], seen: SeenIds, stack: string[]): void {
     const path = joinPath(k.dir, entry);
-    if (path === null || (!this.fs.isDir(path) && this.fs.read(path) === null)) {
+    const isDir = path !== null && this.fs.isDir(path);
+    if (path === null || (!isDir && this.fs.read(path) === null)) {
       if (path !== null) this.addFile(path);
       if (looksRemote(entry)) {
         this.problem(k.file, field, `${entry} is a remote resource; the built-in renderer reads only the repository, so its objects are missing`, 'remote');
@@ -528,7 +530,7 @@ class Renderer {
       }
       return;
     }
-    if (this.fs.isDir(path)) {
+    if (isDir) {
       const built = this.dirResource(k, entry, field, path, stack);
       if (built !== null) this.appendAll(ra, built, seen, k.file, field);
       return;
@@ -641,7 +643,13 @@ class Renderer {
       this.transform(k, ra);
       return;
     }
-    this.transformIncrementally(k, ra, this.cache);
+    try {
+      this.transformIncrementally(k, ra, this.cache);
+    } catch (e) {
+      // A memo half brought up to date must not be used again.
+      this.cache.transforms.delete(`${k.dir}\0${this.restrict}\0${this.maxBytes}`);
+      throw e;
+    }
   }
 
   /**
@@ -691,7 +699,9 @@ class Renderer {
     // matches are already in last time's counts: only the other places change the counts.
     const lastIn = memo?.lastIn;
     const counted = memo !== undefined && memo.lastCounts !== undefined && lastIn !== undefined && lastIn.length === ra.length;
-    const outside = counted ? new Map(memo!.lastCounts) : new Map<number, number>();
+    // Last time's counts are brought up to date in place (the memo is dropped if anything below fails):
+    // first without the objects that run again (what they match is `outside` them), then with them.
+    const outside = counted ? memo!.lastCounts! : new Map<number, number>();
     const count = (d: TransformDone | undefined, by: number) => {
       if (d !== undefined) for (const op of d.ops) outside.set(op, (outside.get(op) ?? 0) + by);
     };
@@ -723,7 +733,7 @@ class Renderer {
       elsewhere.push(i);
       count(d, 1);
     }
-    const hitCounts = new Map(outside);
+    const hitCounts = outside;
     const work = misses.map(cloneRes);
     const decisions = new Map<number, boolean | null>();
     const matched = new Map<Res, { ops: number[]; applied: Array<boolean | null> }>();
@@ -1171,7 +1181,7 @@ class Renderer {
     const before = new Map<Res, number>();
     for (let i = 0; i < n; i++) {
       const r = ra[i]!;
-      if (last !== undefined && changed !== 'all' && last.input[i] === r && !last.lookups[i]!.some((x) => changed.has(x))) {
+      if (last !== undefined && changed !== 'all' && last.input[i] === r && (changed.size === 0 || !last.lookups[i]!.some((x) => changed.has(x)))) {
         keys[i] = last.keys[i]!;
         lookups[i] = last.lookups[i]!;
         outs[i] = last.outs[i];
