@@ -8,7 +8,7 @@ import { appendPathSegment } from '../core/drift/pointer';
 import { describeResult } from '../drift/drift-engine.service';
 import { GitEvent, LiveEvent, ObjectWalker, OutOfBandResult, ReachResult } from './analysis';
 import { SummaryAccumulator } from './summary';
-import { ReportsRepository, ScopeObject, ScratchKey, ScratchRow, GapRow, DesiredEventRow, LiveEventRow } from './reports.repository';
+import { ReportsRepository, ScopeObject, ScratchKey, ScratchRow, GapRow, DesiredEventRow, LiveEventRow, DesiredStreamRow, LiveStreamRow } from './reports.repository';
 import type { ChainSegment, DriftRecord, EnvironmentScope, GapRecord, GitChangeRecord, OutOfBandRecord, ReportRecord, ReportScope, ReportSummary } from './report.types';
 
 /** The chain heads a report is bounded by, and its generation time: with the scope, all a report is derived from. */
@@ -35,11 +35,11 @@ export interface PreparedReport {
   dispose(): Promise<void>;
 }
 
+/** Objects followed after the window at once. */
 const OBJECT_CHUNK = 2000;
-/** Events of a chunk read at once (more, for one object, are streamed). */
-const CHUNK_EVENTS = 2500;
 const EVENT_PAGE = 4000;
-const READ_AHEAD = 2;
+/** Rows of a page of the window's desired or live revisions (with their documents). */
+const STREAM_PAGE = 2000;
 const BATCH = 1000;
 const PAGE = 2000;
 const MAX_PATHS = 100;
@@ -71,28 +71,6 @@ class DocumentCache {
     if (!missing.length) return;
     for (const [h, body] of await this.repo.documents(missing)) this.map.set(h, body);
   }
-}
-
-/**
- * A chunk's documents, kept as JSON text and parsed when asked for; the last few parsed are kept (a
- * walker asks for the same few documents event after event). Parsed trees of a whole chunk, read ahead
- * and held until it was analysed, outlived the young generation and were most of the report's GC time.
- */
-function parsedDocuments(texts: Map<string, string>): { get(h: string | null): Record<string, unknown> | null } {
-  const recent = new Map<string, Record<string, unknown>>();
-  return {
-    get(h) {
-      if (!h) return null;
-      let d = recent.get(h);
-      if (d !== undefined) return d;
-      const text = texts.get(h);
-      if (text === undefined) return null;
-      d = JSON.parse(text) as Record<string, unknown>;
-      if (recent.size >= 64) recent.delete(recent.keys().next().value!);
-      recent.set(h, d);
-      return d;
-    },
-  };
 }
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -222,6 +200,25 @@ async function* prefetched<T>(fetch: (after: ScratchKey | null) => Promise<T[]>,
   }
 }
 
+/** Pages of a keyset query in order; the next page is asked for as soon as one arrives. */
+async function* pagesOf<T>(fetch: (last: T | null) => Promise<T[]>, limit: number): AsyncGenerator<T[]> {
+  let next: Promise<T[]> | null = fetch(null);
+  try {
+    while (next) {
+      const page: T[] = await next;
+      next = page.length < limit ? null : fetch(page[page.length - 1]!);
+      next?.catch(() => undefined);
+      if (page.length) yield page;
+    }
+  } finally {
+    // Abandoned early: the page in flight is not awaited, but must not fail unhandled.
+    next?.catch(() => undefined);
+  }
+}
+
+/** A window revision with its documents' JSON text. */
+type Streamed = (GitEvent & { objectId: number; change: string; author: string; email: string; docText: string | null }) | (LiveEvent & { objectId: number; docText: string | null; metaText: string | null });
+
 type Tagged = (GitEvent & { objectId: number; change: string; author: string; email: string }) | (LiveEvent & { objectId: number });
 
 interface EnvIds {
@@ -237,11 +234,12 @@ interface EnvIds {
 /**
  * Builds a report in two passes with bounded memory, whatever the window:
  *
- * 1. Analysis, object by object (chunks of objects, their desired and live
- *    revisions read with keyset cursors and merged in time order): when each
- *    Git change reached the cluster, which live changes were out of band and for
- *    how long. Results go to scratch rows (report_scratch), with the drift
- *    intervals folded from the chained drift events as of the snapshot.
+ * 1. Analysis, object by object (the window's desired and live revisions,
+ *    with their documents, read as two keyset-paged streams in object order and
+ *    merged in time order): when each Git change reached the cluster, which live
+ *    changes were out of band and for how long. Results go to scratch rows
+ *    (report_scratch), with the drift intervals folded from the chained drift
+ *    events as of the snapshot.
  * 2. Writing, section by section in time order: scratch rows joined back to
  *    their commits, revisions and objects, page by page, as records.
  *
@@ -310,12 +308,12 @@ export class ReportBuilder {
       })();
       side.catch(() => undefined);
       // Pass 1: analysis.
-      const objects = new Map<EnvIds, ScopeObject[]>();
+      const objects = new Map<EnvIds, { objects: ScopeObject[]; complete: boolean }>();
       let totalObjects = 0;
       for (const e of envs) {
-        const list = await this.scopeObjects(e, scope, from, to);
-        objects.set(e, list);
-        totalObjects += list.length;
+        const scoped = await this.scopeObjects(e, scope, from, to);
+        objects.set(e, scoped);
+        totalObjects += scoped.objects.length;
       }
       let doneObjects = 0;
       const acc = new SummaryAccumulator();
@@ -363,20 +361,27 @@ export class ReportBuilder {
     return (o) => (!kinds.size || kinds.has(o.kind.toLowerCase())) && (!ns || ns(o.namespace));
   }
 
-  private async scopeObjects(e: EnvIds, scope: ReportScope, from: Date, to: Date): Promise<ScopeObject[]> {
-    if (e.repoId === null && e.clusterId === null) return [];
+  /** The objects a report on one environment covers, and whether they are all that have revisions in the window. */
+  private async scopeObjects(e: EnvIds, scope: ReportScope, from: Date, to: Date): Promise<{ objects: ScopeObject[]; complete: boolean }> {
+    if (e.repoId === null && e.clusterId === null) return { objects: [], complete: true };
     const inEnv = picomatch(e.env.namespaces.length ? e.env.namespaces : ['*']);
     const keep = this.filter(scope);
     const all = await this.repo.scopeObjects({ env: e.env.name, repoId: e.repoId, clusterId: e.clusterId, from, to, desiredBound: e.desiredBound, liveBound: e.liveBound });
-    return all.filter((o) => (o.in_git || (o.namespace !== '' && inEnv(o.namespace))) && keep(o));
+    const objects = all.filter((o) => (o.in_git || (o.namespace !== '' && inEnv(o.namespace))) && keep(o));
+    return { objects, complete: objects.length === all.length };
   }
 
   /**
-   * Pass 1 for one environment. Objects go in chunks of a bounded number of events; the next chunk's
-   * revisions and documents are read while this one is analysed, and scratch rows are written while
-   * the next one is read, so the database and this thread work at the same time.
+   * Pass 1 for one environment, in one ordered pass: the desired and live revisions of the window come as two
+   * keyset-paged streams in (object, time) order, each row with its documents as JSON text, merged here, and
+   * each object is walked as the stream passes it (the next pages are read while this thread works, and rows
+   * are used within a page or two of arriving, so they die young). Objects still unresolved at the end of the
+   * window (a change not reached yet, an out-of-band change still open) are kept and followed after it at the
+   * end. Scratch rows are written in the background.
    */
-  private async analyse(e: EnvIds, objects: ScopeObject[], scope: ReportScope, from: Date, to: Date, asOf: Date, run: string, acc: SummaryAccumulator, progressed: (n: number) => void): Promise<void> {
+  private async analyse(e: EnvIds, scoped: { objects: ScopeObject[]; complete: boolean }, scope: ReportScope, from: Date, to: Date, asOf: Date, run: string, acc: SummaryAccumulator, progressed: (n: number) => void): Promise<void> {
+    const objects = scoped.objects;
+    if (!objects.length) return;
     const options = compareOptionsOf(e.env);
     const compiled = compileCompareOptions(options);
     let docs: { get(h: string | null): Record<string, unknown> | null } = { get: () => null };
@@ -422,127 +427,210 @@ export class ReportBuilder {
       if (wait) await writing;
     };
     const author = (r: DesiredEventRow) => !authors.size || authors.has(r.author_email.toLowerCase()) || authors.has(r.author_name.toLowerCase());
+    const ids = objects.map((o) => o.object_id);
+    const byId = new Map(objects.map((o) => [o.object_id, o]));
 
-    const chunks: ScopeObject[][] = [];
-    let cur: ScopeObject[] = [];
-    let events = 0;
-    for (const o of objects) {
-      if (cur.length && (events + o.events > CHUNK_EVENTS || cur.length >= OBJECT_CHUNK)) {
-        chunks.push(cur);
-        cur = [];
-        events = 0;
-      }
-      cur.push(o);
-      events += o.events;
+    // Each object's state just before the window (hashes; their documents are read when the object comes up).
+    const desiredBefore = new Map<number, string | null>();
+    const liveBefore = new Map<number, { doc: string | null; meta: string | null; id: number | null }>();
+    for (let i = 0; i < ids.length; i += 5000) {
+      const part = ids.slice(i, i + 5000);
+      const [dBefore, lBefore] = await Promise.all([
+        e.repoId !== null ? this.repo.desiredBefore(e.env.name, e.repoId, part, from, e.desiredBound) : [],
+        e.clusterId !== null ? this.repo.liveBefore(e.clusterId, part, from, e.liveBound) : [],
+      ]);
+      for (const r of dBefore) desiredBefore.set(r.object_id, r.document_hash);
+      for (const r of lBefore) liveBefore.set(r.object_id, { doc: r.document_hash, meta: r.meta_hash, id: Number(r.id) });
     }
-    if (cur.length) chunks.push(cur);
 
-    const load = (chunk: ScopeObject[]) => {
-      const p = this.loadChunk(e, chunk, from, to, author);
-      p.catch(() => undefined);
-      return p;
+    // The documents of the object being walked, as JSON text (from its rows, or read for its state before the
+    // window), parsed when a comparison asks; the last few parsed are kept (the same few are asked for again).
+    const texts = new Map<string, string>();
+    const parsed = new Map<string, Record<string, unknown>>();
+    const streamDocs = {
+      get(h: string | null): Record<string, unknown> | null {
+        if (!h) return null;
+        let d = parsed.get(h);
+        if (d !== undefined) return d;
+        const text = texts.get(h);
+        if (text === undefined) return null;
+        d = JSON.parse(text) as Record<string, unknown>;
+        if (parsed.size >= 64) parsed.delete(parsed.keys().next().value!);
+        parsed.set(h, d);
+        return d;
+      },
     };
-    // Two chunks read ahead: the database works on them while this thread analyses.
-    const ahead: ReturnType<typeof load>[] = [];
-    for (let c = 0; c < Math.min(READ_AHEAD, chunks.length); c++) ahead.push(load(chunks[c]!));
-    for (let c = 0; c < chunks.length; c++) {
-      const chunk = chunks[c]!;
-      const loaded = await ahead.shift()!;
-      if (c + READ_AHEAD < chunks.length) ahead.push(load(chunks[c + READ_AHEAD]!));
-      docs = parsedDocuments(loaded.docs);
-      const revisions = loaded.revisions;
-      const walkers = new Map<number, ObjectWalker>();
-      for (const o of chunk) {
-        walkers.set(
-          o.object_id,
-          new ObjectWalker(
-            {
-              applier: e.env.applier,
-              inSync,
-              compare,
-              classify: (m) => (m ? compiled.classify(m) : 'unknown'),
-              describe: describeResult,
-              paths: (a, b) => changedPaths(docs.get(a), docs.get(b)),
-              unreached: (committedAt, deleted) => this.unreachedReason(e, o, committedAt, asOf, deleted),
-              reach: (r: ReachResult) => {
-                const info = revisions.get(r.revisionId)!;
-                acc.gitChange({ change: info.change, author: info.author, email: info.email, commit: info.commit, commitToLiveSeconds: r.reachedAt ? seconds(r.committedAt, r.reachedAt) : null });
-                pending.push(this.reachRow(e.env.name, r));
-              },
-              outOfBand: (r: OutOfBandResult) => {
-                acc.outOfBand({ manager: loaded.managers.get(r.revisionId) ?? null, durationSeconds: seconds(r.observedAt, r.endedAt ?? asOf), ongoing: r.endedAt === null });
-                pending.push(this.outOfBandRow(e.env.name, r));
-              },
-            },
-            loaded.desiredBefore.get(o.object_id) ?? null,
-            loaded.liveBefore.get(o.object_id) ?? { doc: null, meta: null, id: null },
-          ),
-        );
+    docs = streamDocs;
+
+    const walkers = new Map<number, ObjectWalker>();
+    const open: number[] = [];
+    const walkerOf = (o: ScopeObject): ObjectWalker => {
+      // What a reach or out-of-band result needs of its revision, until it is written.
+      const revisions = new Map<number, { change: string; author: string; email: string; commit: string }>();
+      const managers = new Map<number, string | null>();
+      const w = new ObjectWalker(
+        {
+          applier: e.env.applier,
+          inSync,
+          compare,
+          classify: (m) => (m ? compiled.classify(m) : 'unknown'),
+          describe: describeResult,
+          paths: (a, b) => changedPaths(docs.get(a), docs.get(b)),
+          unreached: (committedAt, deleted) => this.unreachedReason(e, o, committedAt, asOf, deleted),
+          reach: (r: ReachResult) => {
+            const info = revisions.get(r.revisionId)!;
+            revisions.delete(r.revisionId);
+            acc.gitChange({ change: info.change, author: info.author, email: info.email, commit: info.commit, commitToLiveSeconds: r.reachedAt ? seconds(r.committedAt, r.reachedAt) : null });
+            pending.push(this.reachRow(e.env.name, r));
+          },
+          outOfBand: (r: OutOfBandResult) => {
+            acc.outOfBand({ manager: managers.get(r.revisionId) ?? null, durationSeconds: seconds(r.observedAt, r.endedAt ?? asOf), ongoing: r.endedAt === null });
+            pending.push(this.outOfBandRow(e.env.name, r));
+          },
+        },
+        desiredBefore.get(o.object_id) ?? null,
+        liveBefore.get(o.object_id) ?? { doc: null, meta: null, id: null },
+      );
+      walkers.set(o.object_id, w);
+      return Object.assign(w, { revisions, managers });
+    };
+    type Walker = ObjectWalker & { revisions: Map<number, { change: string; author: string; email: string; commit: string }>; managers: Map<number, string | null> };
+
+    let current: Walker | null = null;
+    let currentId = -1;
+    let doneObjects = 0;
+    const leave = () => {
+      if (!current) return;
+      // Only what an unresolved object still refers to is kept (for the pass after the window).
+      current.managers.clear();
+      if (current.needsMore) open.push(currentId);
+      else {
+        current.finish();
+        walkers.delete(currentId);
       }
-      if (loaded.events) {
-        for (const ev of loaded.events) walkers.get(ev.objectId)!.push(ev);
-      } else {
-        // Too many events to hold at once: stream them, documents through a bounded cache.
-        const cache = new DocumentCache(this.repo, 6000);
-        docs = cache;
-        await this.feed(this.events(e, () => chunk.map((o) => o.object_id), from, false, to, author, true), walkers, cache, false, (ev) => {
-          if (ev.source === 'git' && ev.record) revisions.set(ev.id, { change: ev.change, author: ev.author, email: ev.email, commit: ev.commit });
-          else if (ev.source === 'live' && ev.record) loaded.managers.set(ev.id, ev.manager);
-        }, () => flush(false));
+      current = null;
+      doneObjects++;
+    };
+    const started = new Set<number>();
+    for await (const batch of this.stream(e, scoped.complete ? null : ids, from, to, author)) {
+      // State documents of the objects that start in this batch.
+      const need: string[] = [];
+      for (const ev of batch) {
+        if (started.has(ev.objectId)) continue;
+        started.add(ev.objectId);
+        const d = desiredBefore.get(ev.objectId);
+        const l = liveBefore.get(ev.objectId);
+        for (const h of [d, l?.doc, l?.meta]) if (h && !texts.has(h)) need.push(h);
       }
-      // After the window, for objects still unresolved (a change not reached yet, an out-of-band change still open).
-      let open = chunk.map((o) => o.object_id).filter((id) => walkers.get(id)!.needsMore);
-      if (open.length) {
-        const cache = new DocumentCache(this.repo, 6000);
-        docs = cache;
-        await this.feed(this.events(e, () => (open = open.filter((id) => walkers.get(id)!.needsMore)), to, true, null, () => false, false), walkers, cache, true, () => undefined, () => flush(false));
+      const before = need.length ? await this.repo.documentTexts([...new Set(need)]) : null;
+      for (const ev of batch) {
+        if (ev.objectId !== currentId) {
+          leave();
+          const o = byId.get(ev.objectId);
+          if (!o) continue;
+          // A new object: only its own documents are needed from here on.
+          texts.clear();
+          const d = desiredBefore.get(ev.objectId);
+          const l = liveBefore.get(ev.objectId);
+          for (const h of [d, l?.doc, l?.meta]) {
+            const t = h ? before?.get(h) : undefined;
+            if (t !== undefined) texts.set(h!, t);
+          }
+          current = walkerOf(o) as Walker;
+          currentId = ev.objectId;
+        }
+        if (ev.docText !== null && ev.doc) texts.set(ev.doc, ev.docText);
+        if (ev.source === 'live') {
+          if (ev.metaText !== null && ev.meta) texts.set(ev.meta, ev.metaText);
+          if (ev.record) current!.managers.set(ev.id, ev.manager);
+        } else if (ev.record) current!.revisions.set(ev.id, { change: ev.change, author: ev.author, email: ev.email, commit: ev.commit });
+        current!.push(ev);
       }
-      for (const w of walkers.values()) w.finish();
+      // A long history of one object: keep only the documents its state refers to.
+      if (current && texts.size > 256) {
+        const keep = new Set(current.state());
+        for (const h of texts.keys()) if (!keep.has(h)) texts.delete(h);
+      }
       await flush(false);
-      progressed(chunk.length);
+      progressed(doneObjects);
+      doneObjects = 0;
+    }
+    leave();
+    progressed(doneObjects);
+    texts.clear();
+    parsed.clear();
+
+    // After the window, for objects still unresolved, a chunk of objects at a time.
+    for (let i = 0; i < open.length; i += OBJECT_CHUNK) {
+      let list = open.slice(i, i + OBJECT_CHUNK);
+      const cache = new DocumentCache(this.repo, 6000);
+      docs = cache;
+      await this.feed(this.events(e, () => (list = list.filter((id) => walkers.get(id)!.needsMore)), to, true, null, () => false, false), walkers, cache, true, () => undefined, () => flush(false));
+      for (const id of open.slice(i, i + OBJECT_CHUNK)) walkers.get(id)!.finish();
     }
     await flush(true);
   }
 
-  /** A chunk's revisions and documents, read in one go when its events are few enough. */
-  private async loadChunk(e: EnvIds, chunk: ScopeObject[], from: Date, to: Date, author: (r: DesiredEventRow) => boolean) {
-    const ids = chunk.map((o) => o.object_id);
-    const desiredBefore = new Map<number, string | null>();
-    const liveBefore = new Map<number, { doc: string | null; meta: string | null; id: number | null }>();
-    // The chunk's queries go out side by side where they do not depend on each other: a chunk's reads are
-    // round trips more than work, and the database has the other core.
-    const [dBefore, lBefore] = await Promise.all([
-      e.repoId !== null ? this.repo.desiredBefore(e.env.name, e.repoId, ids, from, e.desiredBound) : [],
-      e.clusterId !== null ? this.repo.liveBefore(e.clusterId, ids, from, e.liveBound) : [],
-    ]);
-    for (const r of dBefore) desiredBefore.set(r.object_id, r.document_hash);
-    for (const r of lBefore) liveBefore.set(r.object_id, { doc: r.document_hash, meta: r.meta_hash, id: Number(r.id) });
-    const revisions = new Map<number, { change: string; author: string; email: string; commit: string }>();
-    const managers = new Map<number, string | null>();
-    const estimated = chunk.reduce((a, o) => a + o.events, 0);
-    let events: Tagged[] | null = null;
-    const docs = new Map<string, string>();
-    if (estimated <= CHUNK_EVENTS) {
-      events = [];
-      for await (const batch of this.events(e, () => ids, from, false, to, author, true)) for (const ev of batch) events.push(ev);
-      const hashes = new Set<string>();
-      for (const v of desiredBefore.values()) if (v) hashes.add(v);
-      for (const v of liveBefore.values()) {
-        if (v.doc) hashes.add(v.doc);
-        if (v.meta) hashes.add(v.meta);
+  /**
+   * The window's desired and live revisions with their documents, merged in (object, time, git before live)
+   * order, in batches. Each stream's next page is asked for as soon as a page arrives.
+   */
+  private async *stream(e: EnvIds, ids: number[] | null, from: Date, to: Date, recordGit: (r: DesiredEventRow) => boolean): AsyncGenerator<Streamed[]> {
+    const desired =
+      e.repoId === null
+        ? null
+        : pagesOf<DesiredStreamRow>(
+            (last) => this.repo.desiredStream({ env: e.env.name, repoId: e.repoId!, ids, from, to, bound: e.desiredBound, after: last && [last.object_id, last.at_key, last.seq, last.id], limit: STREAM_PAGE }),
+            STREAM_PAGE,
+          );
+    const live =
+      e.clusterId === null
+        ? null
+        : pagesOf<LiveStreamRow>(
+            (last) => this.repo.liveStream({ clusterId: e.clusterId!, ids, from, to, bound: e.liveBound, after: last && [last.object_id, last.at_key, last.id], limit: STREAM_PAGE }),
+            STREAM_PAGE,
+          );
+    let dBuf: DesiredStreamRow[] = [];
+    let lBuf: LiveStreamRow[] = [];
+    let di = 0;
+    let li = 0;
+    let dDone = desired === null;
+    let lDone = live === null;
+    try {
+      for (;;) {
+        if (di >= dBuf.length && !dDone) {
+          const r = await desired!.next();
+          if (r.done) dDone = true;
+          else [dBuf, di] = [r.value, 0];
+        }
+        if (li >= lBuf.length && !lDone) {
+          const r = await live!.next();
+          if (r.done) lDone = true;
+          else [lBuf, li] = [r.value, 0];
+        }
+        if (di >= dBuf.length && li >= lBuf.length && dDone && lDone) return;
+        const batch: Streamed[] = [];
+        for (;;) {
+          const d = di < dBuf.length ? dBuf[di] : undefined;
+          const l = li < lBuf.length ? lBuf[li] : undefined;
+          // A buffer that ran dry but has more rows to come must be refilled before merging on.
+          if ((!d && !dDone) || (!l && !lDone) || (!d && !l)) break;
+          if (d && (!l || d.object_id < l.object_id || (d.object_id === l.object_id && d.at.getTime() <= l.at.getTime()))) {
+            batch.push({
+              source: 'git', objectId: d.object_id, at: d.at, id: d.id, seq: d.seq, doc: d.document_hash, commit: d.commit_sha,
+              record: recordGit(d), change: d.change, author: d.author_name, email: d.author_email, docText: d.doc_text,
+            });
+            di++;
+          } else {
+            batch.push({ source: 'live', objectId: l!.object_id, at: l!.at, id: l!.id, doc: l!.document_hash, meta: l!.meta_hash, manager: l!.manager, operation: l!.operation, record: true, docText: l!.doc_text, metaText: l!.meta_text });
+            li++;
+          }
+        }
+        if (batch.length) yield batch;
       }
-      for (const ev of events) {
-        if (ev.doc) hashes.add(ev.doc);
-        if (ev.source === 'live' && ev.meta) hashes.add(ev.meta);
-        if (ev.source === 'git' && ev.record) revisions.set(ev.id, { change: ev.change, author: ev.author, email: ev.email, commit: ev.commit });
-        if (ev.source === 'live' && ev.record) managers.set(ev.id, ev.manager);
-      }
-      const list = [...hashes];
-      const parts: Promise<Map<string, string>>[] = [];
-      for (let i = 0; i < list.length; i += 2000) parts.push(this.repo.documentTexts(list.slice(i, i + 2000)));
-      for (const part of await Promise.all(parts)) for (const [h, body] of part) docs.set(h, body);
+    } finally {
+      await Promise.all([desired?.return(undefined), live?.return(undefined)]);
     }
-    return { desiredBefore, liveBefore, events, docs, revisions, managers };
   }
 
   /** Streams events into walkers, loading the documents of each batch first. */

@@ -62,6 +62,15 @@ export interface LiveEventRow {
   operation: string | null;
 }
 
+export interface DesiredStreamRow extends DesiredEventRow {
+  doc_text: string | null;
+}
+
+export interface LiveStreamRow extends LiveEventRow {
+  doc_text: string | null;
+  meta_text: string | null;
+}
+
 export interface GapRow {
   id: number;
   group: string;
@@ -434,6 +443,51 @@ export class ReportsRepository {
           AND ($4::timestamptz IS NULL OR lr.observed_at <= $4) AND lr.id <= $5
           AND (lr.object_id, lr.observed_at, lr.id) > ($6::bigint, $7::timestamptz, $8::bigint)
         ORDER BY lr.object_id, lr.observed_at, lr.id LIMIT $9`,
+      [o.clusterId, o.ids, o.from, o.to, o.bound, a[0], a[1], a[2], o.limit],
+    );
+  }
+
+  /**
+   * Desired revisions of an environment in [from, to] (all objects, or only `ids`), in (object, time, seq, id)
+   * order after a keyset position, each with its document as JSON text: the analysis reads them as one ordered
+   * stream of pages instead of a query per chunk of objects and another per batch of documents.
+   */
+  async desiredStream(o: { env: string; repoId: number; ids: number[] | null; from: Date; to: Date; bound: number; after: [number, string, number, number] | null; limit: number }): Promise<DesiredStreamRow[]> {
+    const a = o.after ?? [0, '-infinity', 0, 0];
+    // The page is chosen first and joined to its commits and documents after: joined before the LIMIT, the
+    // planner chose a parallel plan that looked up documents for rows past the page and sorted them.
+    return this.ds.query(
+      `SELECT x.id::int AS id, x.object_id::int AS object_id, x.committed_at AS at, x.committed_at::text AS at_key, x.commit_seq::int AS seq,
+              x.document_hash, x.commit_sha, x.change, c.author_name, c.author_email, d.body::text AS doc_text
+         FROM (SELECT dr.id, dr.object_id, dr.committed_at, dr.commit_seq, dr.document_hash, dr.commit_sha, dr.change, dr.repository_id
+                 FROM desired_revisions dr
+                WHERE dr.environment = $1 AND dr.repository_id = $2 AND ($3::bigint[] IS NULL OR dr.object_id = ANY($3::bigint[]))
+                  AND dr.committed_at >= $4 AND dr.committed_at <= $5 AND dr.id <= $6
+                  AND (dr.object_id, dr.committed_at, dr.commit_seq, dr.id) > ($7::bigint, $8::timestamptz, $9::bigint, $10::bigint)
+                ORDER BY dr.object_id, dr.committed_at, dr.commit_seq, dr.id LIMIT $11) x
+        CROSS JOIN LATERAL (SELECT c.author_name, c.author_email FROM commits c
+                             WHERE c.repository_id = x.repository_id AND c.sha = x.commit_sha AND c.reachable LIMIT 1) c
+         LEFT JOIN documents d ON d.hash = x.document_hash
+        ORDER BY x.object_id, x.committed_at, x.commit_seq, x.id`,
+      [o.env, o.repoId, o.ids, o.from, o.to, o.bound, a[0], a[1], a[2], a[3], o.limit],
+    );
+  }
+
+  /** Live revisions of a cluster in [from, to] (all objects, or only `ids`), in (object, time, id) order, with their document and meta as JSON text. */
+  async liveStream(o: { clusterId: number; ids: number[] | null; from: Date; to: Date; bound: number; after: [number, string, number] | null; limit: number }): Promise<LiveStreamRow[]> {
+    const a = o.after ?? [0, '-infinity', 0];
+    return this.ds.query(
+      `SELECT x.id::int AS id, x.object_id::int AS object_id, x.observed_at AS at, x.observed_at::text AS at_key,
+              x.document_hash, x.meta_hash, x.manager, x.operation, d.body::text AS doc_text, m.body::text AS meta_text
+         FROM (SELECT lr.id, lr.object_id, lr.observed_at, lr.document_hash, lr.meta_hash, lr.manager, lr.operation
+                 FROM live_revisions lr
+                WHERE lr.cluster_id = $1 AND ($2::bigint[] IS NULL OR lr.object_id = ANY($2::bigint[]))
+                  AND lr.observed_at >= $3 AND lr.observed_at <= $4 AND lr.id <= $5
+                  AND (lr.object_id, lr.observed_at, lr.id) > ($6::bigint, $7::timestamptz, $8::bigint)
+                ORDER BY lr.object_id, lr.observed_at, lr.id LIMIT $9) x
+         LEFT JOIN documents d ON d.hash = x.document_hash
+         LEFT JOIN documents m ON m.hash = x.meta_hash
+        ORDER BY x.object_id, x.observed_at, x.id`,
       [o.clusterId, o.ids, o.from, o.to, o.bound, a[0], a[1], a[2], o.limit],
     );
   }
