@@ -36,11 +36,11 @@ import { compiled, dependency, DEFAULT_ADMIN_URL, openBenchDatabase, parseArgs, 
 import { prng } from '../../api/src/core/prng.ts';
 import { git } from '../support/git.ts';
 
-const USAGE = 'node bench/kustomize/run.ts [--commits 5000] [--apps 50] [--seed 1] [--layout overlay|per-app] [--only plain|kustomize] [--batch-size 500] [--admin-url URL] [--keep]';
+const USAGE = 'node bench/kustomize/run.ts [--commits 5000] [--apps 50] [--seed 1] [--layout overlay|per-app] [--only plain|kustomize] [--batch-size 500] [--render-workers N] [--admin-url URL] [--keep]';
 const ENVS = ['dev', 'staging', 'prod'];
 const TARGET_RATIO = 3;
 
-const o = parseArgs(process.argv.slice(2), { commits: 5000, apps: 50, seed: 1, layout: 'overlay', only: '', batchSize: 500, adminUrl: DEFAULT_ADMIN_URL, keep: false }, USAGE);
+const o = parseArgs(process.argv.slice(2), { commits: 5000, apps: 50, seed: 1, layout: 'overlay', only: '', batchSize: 500, renderWorkers: -1, adminUrl: DEFAULT_ADMIN_URL, keep: false }, USAGE);
 if (o.layout !== 'overlay' && o.layout !== 'per-app') throw new Error(`--layout overlay or per-app\nusage: ${USAGE}`);
 const perApp = o.layout === 'per-app';
 
@@ -243,7 +243,7 @@ async function index(repoDir: string, render: 'plain' | 'kustomize', dbName: str
     const service = new GitIndexService(db.ds, config, pino({ level: 'silent' }), Buffer.alloc(32, 7), { database: 'postgres' });
     const t = performance.now();
     const cpu = process.cpuUsage();
-    const [summary] = await service.index(undefined, { fetch: false, batchSize: o.batchSize });
+    const [summary] = await service.index(undefined, { fetch: false, batchSize: o.batchSize, ...(o.renderWorkers >= 0 ? { renderWorkers: o.renderWorkers } : {}) });
     const seconds = (performance.now() - t) / 1000;
     const used = process.cpuUsage(cpu);
     const cpuSeconds = (used.user + used.system) / 1e6;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { GitRepoBuilder } from '../support/git-repo-builder';
 import { freshDatabase, TestDatabase } from '../support/db';
 import { gitIndexer } from '../support/git-index';
@@ -232,17 +233,18 @@ spec:
     }
   });
 
-  it('ends with the same rows when a run stops after any batch and is resumed', async () => {
-    const snapshot = async (db: TestDatabase) => {
-      const q = (sql: string) => db.dataSource.query(sql).then((rows: unknown[]) => JSON.stringify(rows));
-      return {
-        revisions: await q(`SELECT dr.environment, o.kind, o.namespace, o.name, dr.commit_sha, dr.document_hash, dr.change, dr.path, dr.hash FROM desired_revisions dr JOIN objects o ON o.id = dr.object_id ORDER BY 1, 5, 2, 4`),
-        current: await q(`SELECT dc.environment, o.kind, o.name, dc.document_hash, dc.path FROM desired_current dc JOIN objects o ON o.id = dc.object_id ORDER BY 1, 2, 3`),
-        renders: await q(`SELECT environment, entry, commit_sha, commit_seq, source, renderer, status, objects, problems FROM kustomize_renders ORDER BY 1, 2, 4`),
-        entries: await q(`SELECT environment, entry, state FROM kustomize_entries ORDER BY 1, 2`),
-        documents: await q(`SELECT hash FROM documents ORDER BY hash`),
-      };
+  const snapshot = async (db: TestDatabase) => {
+    const q = (sql: string) => db.dataSource.query(sql).then((rows: unknown[]) => JSON.stringify(rows));
+    return {
+      revisions: await q(`SELECT dr.environment, o.kind, o.namespace, o.name, dr.commit_sha, dr.document_hash, dr.change, dr.path, dr.hash FROM desired_revisions dr JOIN objects o ON o.id = dr.object_id ORDER BY 1, 5, 2, 4`),
+      current: await q(`SELECT dc.environment, o.kind, o.name, dc.document_hash, dc.path FROM desired_current dc JOIN objects o ON o.id = dc.object_id ORDER BY 1, 2, 3`),
+      renders: await q(`SELECT environment, entry, commit_sha, commit_seq, source, renderer, status, objects, problems FROM kustomize_renders ORDER BY 1, 2, 4`),
+      entries: await q(`SELECT environment, entry, state FROM kustomize_entries ORDER BY 1, 2`),
+      documents: await q(`SELECT hash FROM documents ORDER BY hash`),
     };
+  };
+
+  it('ends with the same rows when a run stops after any batch and is resumed', async () => {
     const clean = await freshDatabase();
     const stopped = await freshDatabase();
     try {
@@ -259,6 +261,47 @@ spec:
     } finally {
       await clean.drop();
       await stopped.drop();
+    }
+  });
+
+  // The compiled worker (npm test builds first): the indexer loads it only from the build.
+  const workerScript = join(__dirname, '..', '..', 'api', 'dist', 'api', 'src', 'git', 'render-worker.js');
+
+  it('renders in worker threads to the same rows as in this thread, also when resumed', async () => {
+    expect(existsSync(workerScript), `${workerScript} is missing: run npm run build -w api`).toBe(true);
+    const clean = await freshDatabase();
+    const pooled = await freshDatabase();
+    try {
+      await gitIndexer(clean.dataSource, config()).index({ renderWorkers: 0 });
+      const expected = await snapshot(clean);
+      // One commit per batch: runs of 5 and 4 batches on two workers (the second catches up first);
+      // two per batch on three workers; and a run stopped after 3 commits, resumed on two workers.
+      for (const [workers, batchSize] of [[2, 1], [3, 2]] as const) {
+        await pooled.dataSource.query(`TRUNCATE repositories, kustomize_entries, desired_files, desired_current, desired_revisions, documents CASCADE`);
+        await gitIndexer(pooled.dataSource, config()).index({ batchSize, renderWorkers: workers, renderWorkerScript: workerScript });
+        expect(await snapshot(pooled)).toEqual(expected);
+      }
+      await pooled.dataSource.query(`TRUNCATE repositories, kustomize_entries, desired_files, desired_current, desired_revisions, documents CASCADE`);
+      const ix = gitIndexer(pooled.dataSource, config());
+      await expect(ix.index({ batchSize: 1, renderWorkers: 2, renderWorkerScript: workerScript, afterBatch: (n) => { if (n === 3) throw new Error('stopped'); } })).rejects.toThrow('stopped');
+      await gitIndexer(pooled.dataSource, config()).index({ batchSize: 1, renderWorkers: 2, renderWorkerScript: workerScript });
+      expect(await snapshot(pooled)).toEqual(expected);
+    } finally {
+      await clean.drop();
+      await pooled.drop();
+    }
+  });
+
+  it('stops the run with the worker’s error when a render worker fails', async () => {
+    const db = await freshDatabase();
+    try {
+      // A worker script that is not a render worker: it exits at once.
+      const bogus = join(__dirname, '..', 'support', 'exit-worker.cjs');
+      await expect(gitIndexer(db.dataSource, config()).index({ batchSize: 1, renderWorkers: 2, renderWorkerScript: bogus })).rejects.toThrow(/render worker/);
+      const last = await db.dataSource.query(`SELECT last_indexed_sha, last_error FROM repositories`);
+      expect(last[0].last_error).toMatch(/render worker/);
+    } finally {
+      await db.drop();
     }
   });
 });

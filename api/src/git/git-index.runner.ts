@@ -13,6 +13,9 @@ export interface IndexRunOptions {
   onProgress?: (repository: string, p: IndexProgress) => void;
   batchSize?: number;
   afterBatch?: (n: number) => void | Promise<void>;
+  /** Render worker threads (see IndexerOptions.renderWorkers). */
+  renderWorkers?: number;
+  renderWorkerScript?: string;
 }
 
 /**
@@ -69,6 +72,8 @@ export class GitIndexRunner {
           batchSize: o.batchSize,
           onProgress: o.onProgress ? (p) => o.onProgress!(repo.name, p) : undefined,
           afterBatch: o.afterBatch,
+          renderWorkers: o.renderWorkers,
+          renderWorkerScript: o.renderWorkerScript,
         });
         const summary = await indexer.run();
         this.logger.info({ ...summary }, 'repository indexed');

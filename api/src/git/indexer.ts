@@ -20,6 +20,8 @@ import { closureHasAny, findKustomizeEntryPoints, isUnder, KUSTOMIZATION_FILE_NA
 import { normalizePath } from '../core/kustomize/paths';
 import { loadDocuments } from '../store/documents';
 import { EntryRenderer, specFromEntryPoint, specKey, type EntrySpec, type RenderedObject } from './render-entries';
+import { defaultRenderWorkerScript, objectsOf, RenderPool, type WireBatch, type WireRender } from './render-pool';
+import { availableParallelism } from 'node:os';
 
 export interface IndexProgress {
   done: number;
@@ -143,6 +145,20 @@ export interface IndexerOptions {
   onProgress?: (p: IndexProgress) => void;
   /** Test hook: called after each committed batch (kill-and-resume tests stop here). */
   afterBatch?: (committedCommits: number) => void | Promise<void>;
+  /**
+   * Worker threads that render `render: kustomize` environments when a run spans several batches
+   * (default: one per CPU but one, at most 3; 0 renders in this thread). Needs the compiled worker script.
+   */
+  renderWorkers?: number;
+  /** The render worker script (default: render-worker.js next to this module, when built). */
+  renderWorkerScript?: string;
+}
+
+/** A batch on its way: its new commits, and their renders when a pool renders them. */
+interface QueuedBatch {
+  batch: LogCommit[];
+  commits: LogCommit[] | null;
+  rendered: Promise<WireBatch> | null;
 }
 
 const DEFAULT_BATCH = 500;
@@ -167,6 +183,10 @@ export class RepositoryIndexer {
   /** The repository's files at the commit being applied (only kept when an environment renders). */
   private tree: RepoTree | null = null;
   private renderer: EntryRenderer | null = null;
+  /** Render workers of this run (render: kustomize environments), when it spans several batches. */
+  private pool: RenderPool | null = null;
+  /** The environments the pool renders, with their index in its environment list. */
+  private readonly pooled = new Map<EnvState, number>();
   /** Entry points found in Flux Kustomization / Argo CD Application documents, by document hash. */
   private readonly docRefs = new Map<string, ReturnType<typeof findKustomizeEntryPoints>>();
   private repoId = 0;
@@ -329,10 +349,47 @@ export class RepositoryIndexer {
         countCommits(source.dir, last ? `${last}..${head}` : head, { env: source.env }),
       ]);
       const firstParent = new Set(fpOut.stdout.toString().split('\n').filter(Boolean));
+      this.startPool(total);
       await this.indexLog(log, firstRead, firstParent, total);
     } finally {
       await log.return(undefined);
+      await this.pool?.close();
+      this.pool = null;
+      this.pooled.clear();
     }
+  }
+
+  /**
+   * Render workers for the render: kustomize environments, when this run spans several batches and
+   * the machine has more than one CPU (a worker costs a start-up and a copy of the render caches).
+   */
+  private startPool(total: number): void {
+    const envs = this.envs.filter((e) => e.render?.mode === 'kustomize');
+    if (!envs.length || !this.tree || total <= this.batchSize) return;
+    const cpus = availableParallelism();
+    // One CPU stays with this thread (it applies, stores and reads git meanwhile) and PostgreSQL: two CPUs
+    // get one worker, which takes the renders off this thread at no extra cost; more workers each repeat
+    // some work (a catch-up render per run of batches, their own caches and compiled code).
+    const count = this.o.renderWorkers ?? Math.min(3, cpus - 1);
+    const script = this.o.renderWorkerScript ?? defaultRenderWorkerScript();
+    if (count < 1 || !script) return;
+    envs.forEach((e, i) => this.pooled.set(e, i));
+    // Each worker renders a run of consecutive batches (its caches stay warm; a worker that skipped
+    // batches renders every entry once more to catch up), up to 16 so memory for batches read ahead stays bounded.
+    const run = Math.min(16, Math.max(1, Math.ceil(Math.ceil(total / this.batchSize) / count)));
+    this.pool = new RenderPool(script, count, {
+      gitDir: this.o.source.dir,
+      gitEnv: this.o.source.env,
+      maxFileBytes: this.o.repo.maxFileSize,
+      installKey: new Uint8Array(this.o.installKey),
+      sensitive: this.o.sensitive,
+      tree: this.tree.entries(),
+      environments: envs.map((e) => ({
+        name: e.spec.name,
+        defaultNamespace: e.spec.defaultNamespace,
+        entries: [...e.render!.entries.values()].map((st) => ({ spec: st.spec, closure: st.closure })),
+      })),
+    }, run);
   }
 
   private async indexLog(log: AsyncGenerator<LogCommit>, firstRead: Promise<IteratorResult<LogCommit>>, firstParent: Set<string>, total: number): Promise<void> {
@@ -360,14 +417,30 @@ export class RepositoryIndexer {
       this.o.onProgress?.({ done, total, commitsPerSecond: rate, etaSeconds: rate > 0 ? (total - done) / rate : null });
       await this.o.afterBatch?.(done);
     };
+    // With render workers, batches are handed to them ahead, so each has a batch to render while this
+    // thread applies and stores the oldest one.
+    const queue: QueuedBatch[] = [];
+    const ahead = this.pool ? this.pool.ahead : 0;
+    const next = async () => {
+      const q = queue.shift()!;
+      const prepared = await this.prepareBatch(q.batch, firstParent, q);
+      if (inflight) await inflight;
+      inflight = commitAndReport(prepared, q.batch.length);
+      inflight.catch(() => undefined); // awaited by the next batch or below
+    };
     const flush = async () => {
       if (!batch.length) return;
-      const next = batch;
+      const b = batch;
       batch = [];
-      const prepared = await this.prepareBatch(next, firstParent);
-      if (inflight) await inflight;
-      inflight = commitAndReport(prepared, next.length);
-      inflight.catch(() => undefined); // awaited by the next flush or below
+      let q: QueuedBatch = { batch: b, commits: null, rendered: null };
+      if (this.pool) {
+        const commits = await this.newCommits(b);
+        const fp = commits.filter((c) => firstParent.has(c.sha));
+        q = { batch: b, commits, rendered: fp.length ? this.pool.render(fp.map((c) => c.files)) : null };
+        q.rendered?.catch(() => undefined); // observed in prepareBatch
+      }
+      queue.push(q);
+      if (queue.length > ahead) await next();
     };
     try {
       for (let r = await firstRead; !r.done; r = await log.next()) {
@@ -375,6 +448,7 @@ export class RepositoryIndexer {
         if (batch.length >= this.batchSize) await flush();
       }
       await flush();
+      while (queue.length) await next();
       if (inflight) await inflight;
     } catch (e) {
       // Never leave a transaction running behind a failed run.
@@ -710,6 +784,39 @@ export class RepositoryIndexer {
   }
 
   /**
+   * renderCommit for an environment the pool rendered: the same entries at the same commits, so the
+   * same state, render records and owned objects as rendering here. `lastOut` holds each entry's
+   * previous render in this batch (what the worker's changes are against).
+   */
+  private applyRendered(env: EnvState, pooled: number, commit: LogCommit, seq: number, touched: Set<string>, wire: WireRender[], lastOut: Map<string, { closure: string[]; objects: RenderedObject[] }>, renders: PendingRender[], entriesChanged: Map<string, EntryState | null>): void {
+    const r = env.render!;
+    for (const w of wire) {
+      if (w.env !== pooled) continue;
+      const prev = r.entries.get(w.dir);
+      if (!prev) throw new Error(`a render worker rendered ${w.dir}, which is not an entry of ${env.spec.name}`);
+      const k = `${pooled}\0${w.dir}`;
+      const last = lastOut.get(k);
+      const closure = w.closure ?? last?.closure;
+      if (!closure) throw new Error(`render worker sent no closure for ${w.dir}`);
+      const objects = objectsOf(w, last?.objects);
+      lastOut.set(k, { closure, objects });
+      const ok = w.problems.length === 0;
+      const state: EntryState = {
+        spec: prev.spec,
+        closure,
+        closureSet: prev.closure === closure && prev.closureSet ? prev.closureSet : new Set(closure),
+        objects: ok ? objects : prev.objects,
+        refs: ok ? w.refs : prev.refs,
+        problems: w.problems,
+      };
+      r.entries.set(w.dir, state);
+      if (prev.objects !== state.objects) this.reown(env, w.dir, prev.objects, state.objects, touched);
+      entriesChanged.set(w.dir, state);
+      renders.push({ environment: env.spec.name, entry: w.dir, commit, seq, state });
+    }
+  }
+
+  /**
    * Render one entry at the current tree. `same` is the entry's state when it rendered with this
    * spec before (its closure is tried as the cache key); a render with problems keeps the objects
    * of `previous` (the entry's state, whatever its spec).
@@ -773,13 +880,17 @@ export class RepositoryIndexer {
    * while the previous batch's transaction is still open; if that transaction fails the run stops,
    * and a rerun reloads state from the database.
    */
-  private async prepareBatch(batch: LogCommit[], firstParent: Set<string>): Promise<PreparedBatch> {
-    const { ds } = this.o;
-    const lastSha = batch[batch.length - 1]!.sha;
+  /** The commits of a batch not indexed yet. */
+  private async newCommits(batch: LogCommit[]): Promise<LogCommit[]> {
     const existing = new Set<string>(
-      (await ds.query(`SELECT sha FROM commits WHERE repository_id = $1 AND sha = ANY($2::text[])`, [this.repoId, batch.map((c) => c.sha)])).map((r: { sha: string }) => r.sha),
+      (await this.o.ds.query(`SELECT sha FROM commits WHERE repository_id = $1 AND sha = ANY($2::text[])`, [this.repoId, batch.map((c) => c.sha)])).map((r: { sha: string }) => r.sha),
     );
-    const commits = batch.filter((c) => !existing.has(c.sha));
+    return batch.filter((c) => !existing.has(c.sha));
+  }
+
+  private async prepareBatch(batch: LogCommit[], firstParent: Set<string>, q: QueuedBatch): Promise<PreparedBatch> {
+    const lastSha = batch[batch.length - 1]!.sha;
+    const commits = q.commits ?? (await this.newCommits(batch));
     if (!commits.length) return { lastSha, commits };
     // Parse the blobs the environments need before the transaction: reading git is the slow part.
     const parsed = { blobs: [] as unknown[][], objects: [] as unknown[][], docs: new Map<string, string>() };
@@ -795,7 +906,12 @@ export class RepositoryIndexer {
       for (const [k, v] of r.docs) parsed.docs.set(k, v);
       if (env.render?.mode === 'auto') await this.ensureDocRefs(wanted, env.spec.defaultNamespace, parsed.docs);
     }
-    if (this.renderer) await this.renderer.prefetch(this.renderBlobs(commits, firstParent));
+    if (this.renderer && this.envs.some((e) => e.render && !this.pooled.has(e))) await this.renderer.prefetch(this.renderBlobs(commits, firstParent));
+    // The pool's renders of this batch (it got exactly the new first-parent commits, in order).
+    const rendered = q.rendered ? await q.rendered : null;
+    if (rendered) for (const [h, json] of rendered.docs) parsed.docs.set(h, json);
+    const lastOut = new Map<string, { closure: string[]; objects: RenderedObject[] }>();
+    let fp = 0;
     // Apply to the in-memory state; if the transaction below fails the run stops, and a rerun reloads state from the database.
     const commitRows: unknown[][] = [];
     const fileRows: unknown[][] = [];
@@ -834,11 +950,16 @@ export class RepositoryIndexer {
       for (const fc of c.files) fileRows.push(fileRow(this.repoId, c.sha, fc));
       if (firstParent.has(c.sha)) {
         this.tree?.apply(c.files);
+        const wire = rendered?.commits[fp++];
         for (const env of this.envs) {
           const name = env.spec.name;
           const touched = new Set<string>();
           this.applyFiles(env, c, filesChanged.get(name)!, touched);
-          if (env.render) await this.renderCommit(env, c, seq, touched, parsed.docs, renders, entriesChanged.get(name)!);
+          const pooled = this.pooled.get(env);
+          if (pooled !== undefined) {
+            if (!wire) throw new Error(`render workers sent no renders for commit ${c.sha}`);
+            this.applyRendered(env, pooled, c, seq, touched, wire, lastOut, renders, entriesChanged.get(name)!);
+          } else if (env.render) await this.renderCommit(env, c, seq, touched, parsed.docs, renders, entriesChanged.get(name)!);
           revisions.push(...this.revisionsFor(env, c, seq, touched, currentChanged.get(name)!));
         }
       }
@@ -855,7 +976,7 @@ export class RepositoryIndexer {
    * to git per render; anything else a render needs is loaded when it asks.
    */
   private renderBlobs(commits: LogCommit[], firstParent: Set<string>): string[] {
-    const envs = this.envs.filter((e) => e.render);
+    const envs = this.envs.filter((e) => e.render && !this.pooled.has(e));
     const out: string[] = [];
     for (const c of commits) {
       if (!firstParent.has(c.sha)) continue;

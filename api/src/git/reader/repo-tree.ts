@@ -80,6 +80,11 @@ export class RepoTree {
     }
   }
 
+  /** Every file as (path, blob). */
+  entries(): Array<[string, string]> {
+    return [...this.files];
+  }
+
   blob(path: string): string | null {
     return this.files.get(path) ?? null;
   }
