@@ -8,7 +8,8 @@ import { appendPathSegment } from '../core/drift/pointer';
 import { describeResult } from '../drift/drift-engine.service';
 import { GitEvent, LiveEvent, ObjectWalker, OutOfBandResult, ReachResult } from './analysis';
 import { SummaryAccumulator } from './summary';
-import { ReportsRepository, ScopeObject, ScratchKey, ScratchRow, GapRow, DesiredEventRow, LiveEventRow, DesiredStreamRow, LiveStreamRow } from './reports.repository';
+import { MillisecondOrder, ReachStore, type StoredReach } from './reach-store';
+import { ReportsRepository, ScopeObject, ScratchKey, ScratchRow, GapRow, DesiredEventRow, LiveEventRow, DesiredStreamRow, LiveStreamRow, GitRecordRow } from './reports.repository';
 import type { ChainSegment, DriftRecord, EnvironmentScope, GapRecord, GitChangeRecord, OutOfBandRecord, ReportRecord, ReportScope, ReportSummary } from './report.types';
 
 /** The chain heads a report is bounded by, and its generation time: with the scope, all a report is derived from. */
@@ -216,6 +217,9 @@ async function* pagesOf<T>(fetch: (last: T | null) => Promise<T[]>, limit: numbe
   }
 }
 
+/** A revision of the Git section, with the document before it and its reach result. */
+type GitRow = GitRecordRow & { prev: string | null; res: StoredReach };
+
 /** A window revision with its documents' JSON text. */
 type Streamed = (GitEvent & { objectId: number; change: string; author: string; email: string; docText: string | null }) | (LiveEvent & { objectId: number; docText: string | null; metaText: string | null });
 
@@ -229,6 +233,10 @@ interface EnvIds {
   liveBound: number;
   driftBound: number;
   gaps: GapRow[];
+  /** From the analysis, for the Git section: each change's reach result, each object's document before the window, the objects in scope (null: all). */
+  reach: ReachStore;
+  desiredBefore: Map<number, string | null>;
+  scopeIds: number[] | null;
 }
 
 /**
@@ -288,6 +296,9 @@ export class ReportBuilder {
         liveBound: head('live_revisions', env.cluster),
         driftBound: head('drift_events', env.name),
         gaps: clusterId === null ? [] : await this.repo.gaps(clusterId, from, asOf),
+        reach: new ReachStore(),
+        desiredBefore: new Map(),
+        scopeIds: null,
       });
     }
     await this.repo.deleteScratch(run);
@@ -333,7 +344,7 @@ export class ReportBuilder {
         drift,
         gaps: gapRecords,
       });
-      const total = (await this.repo.countScratch(run)) + gapRecords.length;
+      const total = (await this.repo.countScratch(run)) + envs.reduce((n, e) => n + e.reach.size, 0) + gapRecords.length;
       const self = this;
       return {
         scope,
@@ -342,7 +353,7 @@ export class ReportBuilder {
         summary,
         total,
         records(o: { diffs: boolean }) {
-          return self.records(envs, run, asOf, gapRecords, o.diffs);
+          return self.records(envs, run, from, to, asOf, gapRecords, o.diffs);
         },
         dispose: () => this.repo.deleteScratch(run),
       };
@@ -381,7 +392,10 @@ export class ReportBuilder {
    */
   private async analyse(e: EnvIds, scoped: { objects: ScopeObject[]; complete: boolean }, scope: ReportScope, from: Date, to: Date, asOf: Date, run: string, acc: SummaryAccumulator, progressed: (n: number) => void): Promise<void> {
     const objects = scoped.objects;
-    if (!objects.length) return;
+    if (!objects.length) {
+      e.reach.seal();
+      return;
+    }
     const options = compareOptionsOf(e.env);
     const compiled = compileCompareOptions(options);
     let docs: { get(h: string | null): Record<string, unknown> | null } = { get: () => null };
@@ -431,7 +445,8 @@ export class ReportBuilder {
     const byId = new Map(objects.map((o) => [o.object_id, o]));
 
     // Each object's state just before the window (hashes; their documents are read when the object comes up).
-    const desiredBefore = new Map<number, string | null>();
+    const desiredBefore = e.desiredBefore;
+    e.scopeIds = scoped.complete ? null : ids;
     const liveBefore = new Map<number, { doc: string | null; meta: string | null; id: number | null }>();
     for (let i = 0; i < ids.length; i += 5000) {
       const part = ids.slice(i, i + 5000);
@@ -481,7 +496,7 @@ export class ReportBuilder {
             const info = revisions.get(r.revisionId)!;
             revisions.delete(r.revisionId);
             acc.gitChange({ change: info.change, author: info.author, email: info.email, commit: info.commit, commitToLiveSeconds: r.reachedAt ? seconds(r.committedAt, r.reachedAt) : null });
-            pending.push(this.reachRow(e.env.name, r));
+            e.reach.add(r);
           },
           outOfBand: (r: OutOfBandResult) => {
             acc.outOfBand({ manager: managers.get(r.revisionId) ?? null, durationSeconds: seconds(r.observedAt, r.endedAt ?? asOf), ongoing: r.endedAt === null });
@@ -568,6 +583,7 @@ export class ReportBuilder {
       await this.feed(this.events(e, () => (list = list.filter((id) => walkers.get(id)!.needsMore)), to, true, null, () => false, false), walkers, cache, true, () => undefined, () => flush(false));
       for (const id of open.slice(i, i + OBJECT_CHUNK)) walkers.get(id)!.finish();
     }
+    e.reach.seal();
     await flush(true);
   }
 
@@ -737,13 +753,6 @@ export class ReportBuilder {
     return deleted ? `never applied: the object was still in the cluster at ${asOf.toISOString()}` : `never applied: no live state matching this commit was recorded by ${asOf.toISOString()}`;
   }
 
-  private reachRow(env: string, r: ReachResult): ScratchRow {
-    return {
-      kind: 'd', env, sortAt: r.committedAt, sortSeq: r.seq, ref: r.revisionId, t1: r.reachedAt, ref2: r.liveRevisionId,
-      prevDoc: r.prevDoc, reason: r.reason, info: r.note, paths: JSON.stringify(r.paths), summary: null,
-    };
-  }
-
   private outOfBandRow(env: string, r: OutOfBandResult): ScratchRow {
     return {
       kind: 'o', env, sortAt: r.observedAt, sortSeq: 0, ref: r.revisionId, t1: r.endedAt, ref2: null,
@@ -793,7 +802,7 @@ export class ReportBuilder {
   }
 
   /** Pass 2: the records, page by page from scratch, joined back to their source rows. */
-  private async *records(envs: EnvIds[], run: string, asOf: Date, gaps: GapRecord[], diffs: boolean): AsyncGenerator<ReportRecord> {
+  private async *records(envs: EnvIds[], run: string, from: Date, to: Date, asOf: Date, gaps: GapRecord[], diffs: boolean): AsyncGenerator<ReportRecord> {
     const asOfIso = asOf.toISOString();
     const docs = new DocumentCache(this.repo, 4 * PAGE);
     const key = (r: { k_at: string; k_seq: string; ref: string }): ScratchKey => ({ at: r.k_at, seq: r.k_seq, ref: r.ref });
@@ -817,14 +826,27 @@ export class ReportBuilder {
       const patch = createTwoFilesPatch(labelA, labelB, ya, yb, undefined, undefined, { context: 2 });
       return patch.startsWith('=') ? patch.slice(patch.indexOf('\n') + 1) : patch;
     };
+    // The Git section: the window's revisions in time order, each with its reach result from the analysis.
+    // The document before a change is followed per object here, over the same revisions the analysis walked
+    // (reachable ones of the objects in scope), from the object's document before the window.
     for (const e of envs) {
-      for await (const page of prefetched((after) => this.repo.gitPage(run, e.env.name, after, PAGE), key)) {
-        if (diffs) await docs.ensure(page.flatMap((r) => [r.prev_doc, r.document_hash]));
-        for (const r of page) {
+      if (e.repoId === null) continue;
+      const before = new Map<number, string | null>();
+      const order = new MillisecondOrder<GitRow>();
+      const ready: GitRow[] = [];
+      const pages = pagesOf<GitRecordRow>(
+        (last) => this.repo.gitRecords({ env: e.env.name, repoId: e.repoId!, ids: e.scopeIds, from, to, bound: e.desiredBound, after: last && [last.at_key, last.seq, last.id], limit: PAGE }),
+        PAGE,
+      );
+      const pageRecords = async function* (rows: GitRow[]): AsyncGenerator<GitChangeRecord> {
+        if (diffs) await docs.ensure(rows.flatMap((r) => [r.prev, r.document_hash]));
+        for (const r of rows) {
+          const res = r.res;
+          const reachedAt = res.reachedAt === null ? null : new Date(res.reachedAt).toISOString();
           // Keys in code point order, nested ones too: JSON.stringify gives the canonical JSON the digest is over.
           const rec: GitChangeRecord = {
             change: r.change,
-            changedPaths: r.paths ? (JSON.parse(r.paths) as string[]) : [],
+            changedPaths: JSON.parse(res.paths) as string[],
             commit: {
               author: { email: r.author_email, name: r.author_name },
               authoredAt: r.authored_at,
@@ -836,22 +858,35 @@ export class ReportBuilder {
               sha: r.commit_sha,
               subject: r.subject,
             },
-            commitToLiveSeconds: r.reached_at ? secondsIso(r.committed_at, r.reached_at) : null,
-            document: { after: r.document_hash, before: r.prev_doc },
+            commitToLiveSeconds: reachedAt ? secondsIso(r.committed_at, reachedAt) : null,
+            document: { after: r.document_hash, before: r.prev },
             environment: e.env.name,
-            liveRevision: r.live_id === null ? null : Number(r.live_id),
-            notReachedReason: r.reason,
+            liveRevision: res.liveRevisionId,
+            notReachedReason: res.reason,
             object: { group: r.group, kind: r.kind, name: r.name, namespace: r.namespace },
             path: r.path,
-            reachNote: r.note,
-            reachedClusterAt: r.reached_at,
-            revision: { hash: r.revision_hash, id: Number(r.ref) },
+            reachNote: res.note,
+            reachedClusterAt: reachedAt,
+            revision: { hash: r.revision_hash, id: r.id },
             type: 'git',
           };
-          if (diffs) rec.diff = diff(r.prev_doc, r.document_hash, `${r.path}@parent`, `${r.path}@${r.commit_sha.slice(0, 12)}`);
+          if (diffs) rec.diff = diff(r.prev, r.document_hash, `${r.path}@parent`, `${r.path}@${r.commit_sha.slice(0, 12)}`);
           yield rec;
         }
+      };
+      for await (const page of pages) {
+        for (const row of page) {
+          if (!row.reachable) continue;
+          const prev = before.has(row.object_id) ? before.get(row.object_id)! : (e.desiredBefore.get(row.object_id) ?? null);
+          before.set(row.object_id, row.document_hash);
+          // Changes the analysis did not record (an author filter) only move their object's document on.
+          const res = e.reach.get(row.id);
+          if (res) order.push(Object.assign(row, { prev, res }), ready);
+        }
+        yield* pageRecords(ready.splice(0));
       }
+      order.flush(ready);
+      yield* pageRecords(ready.splice(0));
     }
     for (const e of envs) {
       if (e.clusterId === null) continue;

@@ -102,17 +102,15 @@ export interface ScratchKey {
   ref: string;
 }
 
-export interface GitPageRow {
-  k_at: string;
-  k_seq: string;
-  ref: string;
-  /** ISO times as Date.prototype.toISOString() prints them (formatted by the database: no parsing). */
-  reached_at: string | null;
-  live_id: string | null;
-  prev_doc: string | null;
-  reason: string | null;
-  note: string | null;
-  paths: string | null;
+/** A desired revision of the Git section with its commit and object (reachable: false when its commit is not). */
+export interface GitRecordRow {
+  id: number;
+  object_id: number;
+  /** The exact text of committed_at (for the keyset), and the time in whole milliseconds. */
+  at_key: string;
+  ms: number;
+  seq: number;
+  reachable: boolean;
   commit_sha: string;
   committed_at: string;
   document_hash: string | null;
@@ -607,20 +605,30 @@ export class ReportsRepository {
     return after ? [after.at, after.seq, after.ref] : ['-infinity', '-9223372036854775808', '-9223372036854775808'];
   }
 
-  async gitPage(run: string, env: string, after: ScratchKey | null, limit: number): Promise<GitPageRow[]> {
+  /**
+   * The window's desired revisions of an environment (all objects, or only `ids`) in (time, seq, id) order
+   * after a keyset position, with their commit and object: the Git section of a report. A revision whose
+   * commit is not reachable comes with reachable false (the page is cut before the joins, so its size says
+   * whether more rows follow).
+   */
+  async gitRecords(o: { env: string; repoId: number; ids: number[] | null; from: Date; to: Date; bound: number; after: [string, number, number] | null; limit: number }): Promise<GitRecordRow[]> {
+    const a = o.after ?? ['-infinity', 0, 0];
     return this.ds.query(
-      `SELECT s.sort_at::text AS k_at, s.sort_seq::text AS k_seq, s.ref::text AS ref, driftline_iso(s.t1) AS reached_at, s.ref2::text AS live_id, s.prev_doc,
-              s.reason, s.info AS note, s.paths,
-              dr.commit_sha, driftline_iso(dr.committed_at) AS committed_at, dr.document_hash, dr.path, dr.change, dr.hash AS revision_hash,
+      `SELECT x.id::int AS id, x.object_id::int AS object_id, x.committed_at::text AS at_key, floor(extract(epoch FROM x.committed_at) * 1000)::float8 AS ms,
+              x.commit_seq::int AS seq, c.sha IS NOT NULL AS reachable,
+              x.commit_sha, driftline_iso(x.committed_at) AS committed_at, x.document_hash, x.path, x.change, x.hash AS revision_hash,
               c.author_name, c.author_email, driftline_iso(c.authored_at) AS authored_at, c.committer_name, c.committer_email, c.subject, c.message, c.pr_number, c.pr_kind,
               c.hash AS commit_hash, o."group", o.kind, o.namespace, o.name
-         FROM report_scratch s
-         JOIN desired_revisions dr ON dr.id = s.ref
-         JOIN commits c ON c.repository_id = dr.repository_id AND c.sha = dr.commit_sha
-         JOIN objects o ON o.id = dr.object_id
-        WHERE s.run = $1 AND s.kind = 'd' AND s.env = $2 AND (s.sort_at, s.sort_seq, s.ref) > ($3::timestamptz, $4::bigint, $5::bigint)
-        ORDER BY s.sort_at, s.sort_seq, s.ref LIMIT $6`,
-      [run, env, ...this.keyset(after), limit],
+         FROM (SELECT dr.id, dr.object_id, dr.committed_at, dr.commit_seq, dr.repository_id, dr.commit_sha, dr.document_hash, dr.path, dr.change, dr.hash
+                 FROM desired_revisions dr
+                WHERE dr.environment = $1 AND dr.repository_id = $2 AND ($3::bigint[] IS NULL OR dr.object_id = ANY($3::bigint[]))
+                  AND dr.committed_at >= $4 AND dr.committed_at <= $5 AND dr.id <= $6
+                  AND (dr.committed_at, dr.commit_seq, dr.id) > ($7::timestamptz, $8::bigint, $9::bigint)
+                ORDER BY dr.committed_at, dr.commit_seq, dr.id LIMIT $10) x
+         LEFT JOIN commits c ON c.repository_id = x.repository_id AND c.sha = x.commit_sha AND c.reachable
+         JOIN objects o ON o.id = x.object_id
+        ORDER BY x.committed_at, x.commit_seq, x.id`,
+      [o.env, o.repoId, o.ids, o.from, o.to, o.bound, a[0], a[1], a[2], o.limit],
     );
   }
 
