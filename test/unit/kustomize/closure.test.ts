@@ -117,6 +117,15 @@ describe('renderKustomization with a shared cache across commits', () => {
       { 'base/kustomization.yaml': 'resources: [a, b, c]\n' },
       app('c', '1', 'warn'),
       { 'base/b/kustomization.yaml': null, 'base/b/Kustomization': 'resources: [deploy.yaml]\n' },
+      // A base that only lists app directories is rebuilt part by part: an app whose objects keep their
+      // identities, one whose object is renamed, one that duplicates another's object, one that goes away.
+      app('c', '2', 'warn'),
+      { 'base/c/deploy.yaml': app('c', '2', 'warn')['base/c/deploy.yaml']!.replace('name: c}', 'name: c2}') },
+      { 'base/c/deploy.yaml': app('c', '2', 'warn')['base/c/deploy.yaml']!.replace('name: c}', 'name: a}') },
+      app('c', '3', 'warn'),
+      app('a', '3', 'debug'),
+      { 'base/c/kustomization.yaml': null, 'base/c/deploy.yaml': null },
+      app('c', '4', 'info'),
     ];
     // Twice: over fresh in-memory trees (reuse must hold on content, not on Buffer identity), and over
     // one RepoTree moved from step to step, whose directory generations let reuse skip re-reading files.

@@ -42,6 +42,12 @@ export interface SubBuild {
   scope?: [string, number];
   /** Pristine result (never handed out: callers get copies), or why there is none. */
   result: unknown[] | null | 'missing' | 'component';
+  /**
+   * For a kustomization that only lists directories (a base of apps): each directory and how many
+   * objects it gave, in order. Its result is then those directories' results end to end, so after a
+   * change below it only the directories that changed need building again (see rebuildFromParts).
+   */
+  plan?: { entries: string[]; keys: string[]; lengths: number[] };
 }
 
 /** What one kustomization's transformers made of each object (renderer-private; see Renderer.runTransformers). */

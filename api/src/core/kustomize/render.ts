@@ -201,27 +201,36 @@ class Renderer {
 
   /** The accumulated objects of the kustomization in `path`, reused from an earlier render when nothing it read changed. */
   private buildShared(path: string, stack: string[]): readonly Res[] | null | 'missing' | 'component' {
-    const key = `${path}\0${this.restrict}\0${this.maxBytes}`;
+    const key = subKey(path, this.restrict, this.maxBytes);
     const memo = this.cache?.subs.get(key);
     const visited = memo && visitedBy(memo);
-    if (memo && !stack.some((d) => visited!.has(d)) && this.stillValid(memo)) {
+    const reusable = memo !== undefined && !stack.some((d) => visited!.has(d));
+    // With a plan, a change below is handled part by part (unchanged parts cost one comparison each).
+    const byParts = reusable && memo.plan !== undefined && memo.scope !== undefined && this.rawFs.generation?.call(this.rawFs, memo.scope[0]) !== memo.scope[1];
+    if (reusable && !byParts && this.stillValid(memo)) {
       this.replayReads(memo);
       for (const p of memo.problems) this.problems.push(p as KustomizeProblem);
       // Shared instances in a shared list (see memo.ts): read only; whoever changes them takes a copy first.
       return memo.result as Res[] | null | 'missing' | 'component';
     }
+    if (reusable && memo.plan !== undefined) {
+      const parts = this.rebuildFromParts(memo, path, key, stack);
+      if (parts !== null) return parts;
+    }
     const rec = newRecord();
     this.recorders.push(rec);
     const before = this.problems.length;
     let out: Res[] | null | 'missing' | 'component';
+    let sub: Kustomization | 'missing' | null = null;
     try {
-      const sub = this.loadKustomization(path);
+      sub = this.loadKustomization(path);
       out = sub === 'missing' ? 'missing' : sub === null ? null : sub.kind === 'Component' ? 'component' : this.accumulate(sub, stack, []);
     } finally {
       this.recorders.pop();
     }
     this.current().children.push(rec);
     rec.problems = this.problems.slice(before);
+    if (Array.isArray(out) && sub !== 'missing' && sub !== null) rec.plan = this.planOf(sub, rec, out);
     // A cycle depends on the including stack: never reuse a build that met one.
     if (this.cache && !rec.problems.some((p) => p.code === 'cycle')) {
       if (Array.isArray(out)) {
@@ -236,6 +245,106 @@ class Renderer {
       rec.result = out;
       this.recordGenerations(rec);
       this.cache.subs.set(key, rec);
+    }
+    return out;
+  }
+
+  /**
+   * The record's plan when its kustomization only lists directories and their objects went in
+   * whole, in order (no field but resources/bases, no problem, one child build per entry).
+   */
+  private planOf(k: Kustomization, rec: SubBuild, out: Res[]): SubBuild['plan'] {
+    if (this.cache === undefined || rec.problems.length > 0) return undefined;
+    for (const key of Object.keys(k.raw)) if (!PLAN_FIELDS.has(key)) return undefined;
+    const entries: string[] = [];
+    for (const e of [...this.strings(k, 'resources'), ...this.strings(k, 'bases')]) {
+      const p = joinPath(k.dir, e.value);
+      if (p === null) return undefined;
+      entries.push(p);
+    }
+    if (entries.length !== rec.children.length) return undefined;
+    const lengths: number[] = [];
+    const keys = entries.map((p) => subKey(p, this.restrict, this.maxBytes));
+    let total = 0;
+    for (let i = 0; i < entries.length; i++) {
+      const child = rec.children[i]!;
+      if (this.cache.subs.get(keys[i]!) !== child || !Array.isArray(child.result)) return undefined;
+      lengths.push(child.result.length);
+      total += child.result.length;
+    }
+    return total === out.length ? { entries, keys, lengths } : undefined;
+  }
+
+  /**
+   * buildShared for a kustomization with a plan whose own answers (its file, its entries being
+   * directories) still hold: the directories that did not change give their earlier results, the
+   * others are built, and the result is all of them end to end, as accumulating would make it. Null
+   * (nothing recorded) when that is not sure to be the same: an entry gives no objects any more, or
+   * gives objects of other identities (duplicates would need checking).
+   */
+  private rebuildFromParts(memo: SubBuild, path: string, key: string, stack: string[]): Res[] | null {
+    const plan = memo.plan!;
+    const gen = this.rawFs.generation;
+    if (gen === undefined || !Array.isArray(memo.result)) return null;
+    for (const [p, v] of memo.reads) {
+      const now = this.rawFs.read(p);
+      if (now !== v && (now === null || v === null || !now.equals(v))) return null;
+    }
+    for (const [p, v] of memo.dirs) if (this.rawFs.isDir(p) !== v) return null;
+    for (const [d, v] of memo.lists) {
+      const now = this.rawFs.list(d);
+      if (now === null || v === null ? now !== v : now.length !== v.length || now.some((n, j) => n !== v[j])) return null;
+    }
+    const was = memo.result as Res[];
+    const rec = newRecord();
+    rec.reads = memo.reads.slice();
+    rec.dirs = memo.dirs.slice();
+    rec.lists = memo.lists.slice();
+    rec.files = memo.files.slice();
+    rec.visited = memo.visited.slice();
+    const before = this.problems.length;
+    const out: Res[] = [];
+    let pos = 0;
+    let same = true;
+    this.recorders.push(rec);
+    stack.push(path);
+    try {
+      for (let i = 0; i < plan.entries.length && same; i++) {
+        const child = memo.children[i]!;
+        let built: readonly Res[] | null | 'missing' | 'component';
+        if (child.scope !== undefined && gen.call(this.rawFs, child.scope[0]) === child.scope[1] && this.cache!.subs.get(plan.keys[i]!) === child) {
+          this.replayReads(child);
+          for (const p of child.problems) this.problems.push(p as KustomizeProblem);
+          built = child.result as Res[];
+        } else {
+          built = this.buildShared(plan.entries[i]!, stack);
+        }
+        const n = plan.lengths[i]!;
+        if (!Array.isArray(built) || built.length !== n) same = false;
+        else if (built !== child.result) for (let j = 0; j < n && same; j++) same = idKeyOf(built[j]!) === idKeyOf(was[pos + j]!);
+        if (same) for (const r of built as Res[]) out.push(r);
+        pos += n;
+      }
+    } finally {
+      stack.pop();
+      this.recorders.pop();
+    }
+    if (!same) {
+      this.problems.length = before;
+      return null;
+    }
+    this.current().children.push(rec);
+    rec.problems = this.problems.slice(before);
+    for (let i = 0; i < out.length; i++) {
+      const w = was[i];
+      if (w !== undefined && sameRes(w, out[i]!)) out[i] = w;
+      else markShared(out[i]!);
+    }
+    if (!rec.problems.some((p) => p.code === 'cycle')) {
+      rec.result = out;
+      if (rec.problems.length === 0) rec.plan = plan;
+      this.recordGenerations(rec);
+      this.cache!.subs.set(key, rec);
     }
     return out;
   }
@@ -1591,6 +1700,13 @@ function sortString(sort: SortOptions): string {
   let v = sortStrings.get(sort);
   if (v === undefined) sortStrings.set(sort, (v = JSON.stringify(sort)));
   return v;
+}
+
+/** Kustomization fields a plan allows (see Renderer.planOf). */
+const PLAN_FIELDS = new Set(['apiVersion', 'kind', 'metadata', 'resources', 'bases']);
+
+function subKey(path: string, restrict: boolean, maxBytes: number): string {
+  return `${path}\0${restrict}\0${maxBytes}`;
 }
 
 function newRecord(): SubBuild {
