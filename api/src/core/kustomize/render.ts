@@ -25,7 +25,7 @@ import {
   type Res,
 } from './resource';
 import { compileTarget } from './selector';
-import { sortResources, type SortOptions } from './sort';
+import { resortChanged, sortResources, type SortOptions } from './sort';
 import {
   applyAnnotations,
   imageNamesOf,
@@ -1654,6 +1654,9 @@ interface FinishState {
 }
 
 /** Everything sortResources compares. */
+/** Objects with another identity than last time that are put back in place rather than everything sorted again. */
+const RESORT_AT_MOST = 8;
+
 function sortKeyOf(r: Res): string {
   return JSON.stringify([r.obj.apiVersion, r.obj.kind, namespaceOf(r), nameOf(r)]);
 }
@@ -1665,13 +1668,15 @@ function sortKeyOf(r: Res): string {
  */
 function sortedOrder(kept: Res[], sort: SortOptions, last: FinishState | undefined): number[] {
   if (last !== undefined && last.kept.length === kept.length && last.sort === sortString(sort)) {
-    let same = true;
-    for (let i = 0; i < kept.length && same; i++) {
+    // A few objects with another identity (a generated ConfigMap's new name): only those move.
+    const changed: number[] = [];
+    for (let i = 0; i < kept.length && changed.length <= RESORT_AT_MOST; i++) {
       const a = kept[i]!;
       const b = last.kept[i]!;
-      same = a === b || sortKeyOf(a) === sortKeyOf(b);
+      if (a !== b && sortKeyOf(a) !== sortKeyOf(b)) changed.push(i);
     }
-    if (same) return last.order;
+    if (changed.length === 0) return last.order;
+    if (changed.length <= RESORT_AT_MOST) return resortChanged(last.order, kept, changed, sort);
   }
   const position = new Map<Res, number>();
   kept.forEach((r, i) => position.set(r, i));
