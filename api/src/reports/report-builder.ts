@@ -9,7 +9,7 @@ import { describeResult } from '../drift/drift-engine.service';
 import { GitEvent, LiveEvent, ObjectWalker, OutOfBandResult, ReachResult } from './analysis';
 import { SummaryAccumulator } from './summary';
 import { MillisecondOrder, ReachStore, type StoredReach } from './reach-store';
-import { ReportsRepository, ScopeObject, ScratchKey, ScratchRow, GapRow, DesiredEventRow, LiveEventRow, DesiredStreamRow, LiveStreamRow, GitRecordRow } from './reports.repository';
+import { ReportsRepository, ScopeObject, ScratchKey, ScratchRow, GapRow, DesiredEventRow, LiveEventRow, DesiredStreamRow, LiveStreamRow, GitRecordRow, OutOfBandPageRow, DriftPageRow } from './reports.repository';
 import type { ChainSegment, DriftRecord, EnvironmentScope, GapRecord, GitChangeRecord, OutOfBandRecord, ReportRecord, ReportScope, ReportSummary } from './report.types';
 
 /** The chain heads a report is bounded by, and its generation time: with the scope, all a report is derived from. */
@@ -189,31 +189,47 @@ export function recordKey(r: ReportRecord): string {
   }
 }
 
-/** Pages of a keyset query, the next one read while the caller works on this one. */
-async function* prefetched<T>(fetch: (after: ScratchKey | null) => Promise<T[]>, keyOf: (row: T) => ScratchKey): AsyncGenerator<T[]> {
-  let next = fetch(null);
+/**
+ * Pages of a keyset query in order, read ahead: up to `ahead` pages wait, read, for the caller, and the
+ * next page is asked for as soon as one arrives while fewer wait (keyset pages cannot be asked for
+ * before the page they follow has arrived). A failed read is thrown where the caller gets to it.
+ */
+export async function* pagesOf<T>(fetch: (last: T | null) => Promise<T[]>, limit: number, ahead = 1): AsyncGenerator<T[]> {
+  const ready: T[][] = [];
+  let last: T | null = null;
+  let inFlight: Promise<void> | null = null;
+  let done = false;
+  let failed: { error: unknown } | null = null;
+  const start = () => {
+    if (done || inFlight || ready.length >= ahead) return;
+    inFlight = fetch(last).then(
+      (page) => {
+        inFlight = null;
+        if (page.length) {
+          ready.push(page);
+          last = page[page.length - 1]!;
+        }
+        if (page.length < limit) done = true;
+        start();
+      },
+      (error: unknown) => {
+        inFlight = null;
+        failed = { error };
+        done = true;
+      },
+    );
+  };
+  start();
   for (;;) {
-    const page = await next;
-    if (!page.length) return;
-    next = page.length < PAGE ? Promise.resolve([]) : fetch(keyOf(page[page.length - 1]!));
-    next.catch(() => undefined);
-    yield page;
-  }
-}
-
-/** Pages of a keyset query in order; the next page is asked for as soon as one arrives. */
-async function* pagesOf<T>(fetch: (last: T | null) => Promise<T[]>, limit: number): AsyncGenerator<T[]> {
-  let next: Promise<T[]> | null = fetch(null);
-  try {
-    while (next) {
-      const page: T[] = await next;
-      next = page.length < limit ? null : fetch(page[page.length - 1]!);
-      next?.catch(() => undefined);
-      if (page.length) yield page;
+    const page = ready.shift();
+    if (page) {
+      start();
+      yield page;
+      continue;
     }
-  } finally {
-    // Abandoned early: the page in flight is not awaited, but must not fail unhandled.
-    next?.catch(() => undefined);
+    if (failed) throw (failed as { error: unknown }).error;
+    if (done) return;
+    await inFlight;
   }
 }
 
@@ -440,7 +456,7 @@ export class ReportBuilder {
       }
       if (wait) await writing;
     };
-    const author = (r: DesiredEventRow) => !authors.size || authors.has(r.author_email.toLowerCase()) || authors.has(r.author_name.toLowerCase());
+    const author = (r: { author_email: string; author_name: string }) => !authors.size || authors.has(r.author_email.toLowerCase()) || authors.has(r.author_name.toLowerCase());
     const ids = objects.map((o) => o.object_id);
     const byId = new Map(objects.map((o) => [o.object_id, o]));
 
@@ -591,7 +607,7 @@ export class ReportBuilder {
    * The window's desired and live revisions with their documents, merged in (object, time, git before live)
    * order, in batches. Each stream's next page is asked for as soon as a page arrives.
    */
-  private async *stream(e: EnvIds, ids: number[] | null, from: Date, to: Date, recordGit: (r: DesiredEventRow) => boolean): AsyncGenerator<Streamed[]> {
+  private async *stream(e: EnvIds, ids: number[] | null, from: Date, to: Date, recordGit: (r: DesiredStreamRow) => boolean): AsyncGenerator<Streamed[]> {
     const desired =
       e.repoId === null
         ? null
@@ -631,14 +647,14 @@ export class ReportBuilder {
           const l = li < lBuf.length ? lBuf[li] : undefined;
           // A buffer that ran dry but has more rows to come must be refilled before merging on.
           if ((!d && !dDone) || (!l && !lDone) || (!d && !l)) break;
-          if (d && (!l || d.object_id < l.object_id || (d.object_id === l.object_id && d.at.getTime() <= l.at.getTime()))) {
+          if (d && (!l || d.object_id < l.object_id || (d.object_id === l.object_id && d.at_ms <= l.at_ms))) {
             batch.push({
-              source: 'git', objectId: d.object_id, at: d.at, id: d.id, seq: d.seq, doc: d.document_hash, commit: d.commit_sha,
+              source: 'git', objectId: d.object_id, at: new Date(d.at_ms), id: d.id, seq: d.seq, doc: d.document_hash, commit: d.commit_sha,
               record: recordGit(d), change: d.change, author: d.author_name, email: d.author_email, docText: d.doc_text,
             });
             di++;
           } else {
-            batch.push({ source: 'live', objectId: l!.object_id, at: l!.at, id: l!.id, doc: l!.document_hash, meta: l!.meta_hash, manager: l!.manager, operation: l!.operation, record: true, docText: l!.doc_text, metaText: l!.meta_text });
+            batch.push({ source: 'live', objectId: l!.object_id, at: new Date(l!.at_ms), id: l!.id, doc: l!.document_hash, meta: l!.meta_hash, manager: l!.manager, operation: l!.operation, record: true, docText: l!.doc_text, metaText: l!.meta_text });
             li++;
           }
         }
@@ -837,6 +853,7 @@ export class ReportBuilder {
       const pages = pagesOf<GitRecordRow>(
         (last) => this.repo.gitRecords({ env: e.env.name, repoId: e.repoId!, ids: e.scopeIds, from, to, bound: e.desiredBound, after: last && [last.at_key, last.seq, last.id], limit: PAGE }),
         PAGE,
+        2,
       );
       const pageRecords = async function* (rows: GitRow[]): AsyncGenerator<GitChangeRecord> {
         if (diffs) await docs.ensure(rows.flatMap((r) => [r.prev, r.document_hash]));
@@ -890,7 +907,7 @@ export class ReportBuilder {
     }
     for (const e of envs) {
       if (e.clusterId === null) continue;
-      for await (const page of prefetched((after) => this.repo.outOfBandPage(run, e.env.name, e.clusterId!, after, PAGE), key)) {
+      for await (const page of pagesOf<OutOfBandPageRow>((last) => this.repo.outOfBandPage(run, e.env.name, e.clusterId!, last && key(last), PAGE), PAGE, 2)) {
         if (diffs) await docs.ensure(page.flatMap((r) => [r.prev_doc, r.document_hash]));
         for (const r of page) {
           const rec: OutOfBandRecord = {
@@ -918,7 +935,7 @@ export class ReportBuilder {
       }
     }
     for (const e of envs) {
-      for await (const page of prefetched((after) => this.repo.driftPage(run, e.env.name, after, PAGE), key)) {
+      for await (const page of pagesOf<DriftPageRow>((last) => this.repo.driftPage(run, e.env.name, last && key(last), PAGE), PAGE, 2)) {
         for (const r of page) {
           yield {
             closedAt: r.closed_at,
