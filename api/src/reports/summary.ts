@@ -15,13 +15,21 @@ export function percentile(sorted: ArrayLike<number>, p: number): number | null 
   return sorted[lo]! + (pos - lo) * (sorted[hi]! - sorted[lo]!);
 }
 
+interface AuthorCount {
+  author: string;
+  email: string;
+  changes: number;
+  commits: number;
+}
+
 const round3 = (v: number | null) => (v === null ? null : Math.round(v * 1000) / 1000);
 
 export class SummaryAccumulator {
   private readonly byChange: Record<string, number> = { created: 0, configured: 0, deleted: 0 };
-  private readonly authors = new Map<string, { author: string; email: string; changes: number }>();
-  /** commit sha → author key (commits are counted once, under their author). */
-  private readonly commits = new Map<string, string>();
+  /** author name → email → the author's counts (no key string built per change). */
+  private readonly authors = new Map<string, Map<string, AuthorCount>>();
+  /** commit sha → its author (commits are counted once, under their author). */
+  private readonly commits = new Map<string, AuthorCount>();
   private latencies = new Float64Array(1024);
   private reached = 0;
   private notReached = 0;
@@ -32,11 +40,12 @@ export class SummaryAccumulator {
 
   gitChange(c: { change: string; author: string; email: string; commit: string; commitToLiveSeconds: number | null }): void {
     this.byChange[c.change] = (this.byChange[c.change] ?? 0) + 1;
-    const key = `${c.author}\u0000${c.email}`;
-    const a = this.authors.get(key);
+    let byEmail = this.authors.get(c.author);
+    if (!byEmail) this.authors.set(c.author, (byEmail = new Map()));
+    let a = byEmail.get(c.email);
     if (a) a.changes++;
-    else this.authors.set(key, { author: c.author, email: c.email, changes: 1 });
-    this.commits.set(c.commit, key);
+    else byEmail.set(c.email, (a = { author: c.author, email: c.email, changes: 1, commits: 0 }));
+    this.commits.set(c.commit, a);
     if (c.commitToLiveSeconds === null) this.notReached++;
     else {
       if (this.reached === this.latencies.length) {
@@ -63,10 +72,11 @@ export class SummaryAccumulator {
     drift: { type: string; total: number; opened: number; closed: number; open_at_end: number; duration: number | null }[];
     gaps: GapRecord[];
   }): ReportSummary {
-    const commitsPerAuthor = new Map<string, number>();
-    for (const key of this.commits.values()) commitsPerAuthor.set(key, (commitsPerAuthor.get(key) ?? 0) + 1);
-    const byAuthor = [...this.authors]
-      .map(([key, a]) => ({ author: a.author, email: a.email, changes: a.changes, commits: commitsPerAuthor.get(key) ?? 0 }))
+    const all = [...this.authors.values()].flatMap((m) => [...m.values()]);
+    for (const a of all) a.commits = 0;
+    for (const a of this.commits.values()) a.commits++;
+    const byAuthor = all
+      .map((a) => ({ author: a.author, email: a.email, changes: a.changes, commits: a.commits }))
       .sort((x, y) => y.changes - x.changes || (x.email < y.email ? -1 : x.email > y.email ? 1 : x.author < y.author ? -1 : x.author > y.author ? 1 : 0));
     const lat = this.latencies.subarray(0, this.reached).slice().sort();
     const byType: Record<string, number> = {};
