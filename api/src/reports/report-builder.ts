@@ -41,6 +41,8 @@ const OBJECT_CHUNK = 2000;
 const EVENT_PAGE = 4000;
 /** Rows of a page of the window's desired or live revisions (with their documents). */
 const STREAM_PAGE = 2000;
+/** Revisions handed to the walkers at once. */
+const STREAM_BATCH = 256;
 const BATCH = 1000;
 const PAGE = 2000;
 const MAX_PATHS = 100;
@@ -622,8 +624,8 @@ export class ReportBuilder {
             (last) => this.repo.liveStream({ clusterId: e.clusterId!, ids, from, to, bound: e.liveBound, after: last && [last.object_id, last.at_key, last.id], limit: STREAM_PAGE }),
             STREAM_PAGE,
           );
-    let dBuf: DesiredStreamRow[] = [];
-    let lBuf: LiveStreamRow[] = [];
+    let dBuf: (DesiredStreamRow | undefined)[] = [];
+    let lBuf: (LiveStreamRow | undefined)[] = [];
     let di = 0;
     let li = 0;
     let dDone = desired === null;
@@ -641,8 +643,10 @@ export class ReportBuilder {
           else [lBuf, li] = [r.value, 0];
         }
         if (di >= dBuf.length && li >= lBuf.length && dDone && lDone) return;
+        // Small batches, and rows let go of as they are taken: what the walkers are done with dies young
+        // instead of waiting, referenced, for the rest of its page (and being copied by every scavenge).
         const batch: Streamed[] = [];
-        for (;;) {
+        while (batch.length < STREAM_BATCH) {
           const d = di < dBuf.length ? dBuf[di] : undefined;
           const l = li < lBuf.length ? lBuf[li] : undefined;
           // A buffer that ran dry but has more rows to come must be refilled before merging on.
@@ -652,10 +656,10 @@ export class ReportBuilder {
               source: 'git', objectId: d.object_id, at: new Date(d.at_ms), id: d.id, seq: d.seq, doc: d.document_hash, commit: d.commit_sha,
               record: recordGit(d), change: d.change, author: d.author_name, email: d.author_email, docText: d.doc_text,
             });
-            di++;
+            dBuf[di++] = undefined;
           } else {
             batch.push({ source: 'live', objectId: l!.object_id, at: new Date(l!.at_ms), id: l!.id, doc: l!.document_hash, meta: l!.meta_hash, manager: l!.manager, operation: l!.operation, record: true, docText: l!.doc_text, metaText: l!.meta_text });
-            li++;
+            lBuf[li++] = undefined;
           }
         }
         if (batch.length) yield batch;
