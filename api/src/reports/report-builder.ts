@@ -10,7 +10,7 @@ import { GitEvent, LiveEvent, ObjectWalker, OutOfBandResult, ReachResult } from 
 import { SummaryAccumulator } from './summary';
 import { MillisecondOrder, ReachStore, type StoredReach } from './reach-store';
 import { ReportsRepository, ScopeObject, ScratchKey, ScratchRow, GapRow, DesiredEventRow, LiveEventRow, DesiredStreamRow, LiveStreamRow, GitRecordRow, OutOfBandPageRow, DriftPageRow } from './reports.repository';
-import type { ChainSegment, DriftRecord, EnvironmentScope, GapRecord, GitChangeRecord, OutOfBandRecord, ReportRecord, ReportScope, ReportSummary } from './report.types';
+import type { ChainSegment, DriftRecord, EnvironmentScope, GapRecord, GitChangeRecord, ObjectRefOut, OutOfBandRecord, ReportRecord, ReportScope, ReportSummary } from './report.types';
 
 /** The chain heads a report is bounded by, and its generation time: with the scope, all a report is derived from. */
 export interface ReportSnapshot {
@@ -255,6 +255,8 @@ interface EnvIds {
   reach: ReachStore;
   desiredBefore: Map<number, string | null>;
   scopeIds: number[] | null;
+  /** Names of objects (those in scope, and others as drift intervals name them). */
+  objects: Map<number, ObjectRefOut>;
 }
 
 /**
@@ -317,6 +319,7 @@ export class ReportBuilder {
         reach: new ReachStore(),
         desiredBefore: new Map(),
         scopeIds: null,
+        objects: new Map(),
       });
     }
     await this.repo.deleteScratch(run);
@@ -410,6 +413,8 @@ export class ReportBuilder {
    */
   private async analyse(e: EnvIds, scoped: { objects: ScopeObject[]; complete: boolean }, scope: ReportScope, from: Date, to: Date, asOf: Date, run: string, acc: SummaryAccumulator, progressed: (n: number) => void): Promise<void> {
     const objects = scoped.objects;
+    // Keys in code point order (records are serialized as they are built).
+    for (const o of objects) e.objects.set(o.object_id, { group: o.group, kind: o.kind, name: o.name, namespace: o.namespace });
     if (!objects.length) {
       e.reach.seal();
       return;
@@ -884,7 +889,7 @@ export class ReportBuilder {
             environment: e.env.name,
             liveRevision: res.liveRevisionId,
             notReachedReason: res.reason,
-            object: { group: r.group, kind: r.kind, name: r.name, namespace: r.namespace },
+            object: e.objects.get(r.object_id)!,
             path: r.path,
             reachNote: res.note,
             reachedClusterAt: reachedAt,
@@ -940,7 +945,14 @@ export class ReportBuilder {
     }
     for (const e of envs) {
       for await (const page of pagesOf<DriftPageRow>((last) => this.repo.driftPage(run, e.env.name, last && key(last), PAGE), PAGE, 2)) {
+        // Objects with drift but no revision in the window are named on first sight.
+        const missing = new Set<number>();
+        for (const r of page) if (!e.objects.has(Number(r.k_seq))) missing.add(Number(r.k_seq));
+        for (const o of await this.repo.objectsByIds([...missing])) e.objects.set(o.id, { group: o.group, kind: o.kind, name: o.name, namespace: o.namespace });
         for (const r of page) {
+          const object = e.objects.get(Number(r.k_seq));
+          // (As the join this replaces: an interval of an object not in the objects table is left out.)
+          if (!object) continue;
           yield {
             closedAt: r.closed_at,
             closedBy: r.closed_by === null || r.closed_by === undefined ? null : canonicalCopy(r.closed_by),
@@ -949,7 +961,7 @@ export class ReportBuilder {
             environment: e.env.name,
             event: { hash: r.event_hash, id: Number(r.event_id) },
             interval: Number(r.ref),
-            object: { group: r.group, kind: r.kind, name: r.name, namespace: r.namespace },
+            object,
             open: r.closed_at === null,
             openedAt: r.opened_at,
             openedBy: canonicalCopy(r.opened_by),

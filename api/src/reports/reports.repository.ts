@@ -130,10 +130,6 @@ export interface GitRecordRow {
   pr_number: number | null;
   pr_kind: string | null;
   commit_hash: string;
-  group: string;
-  kind: string;
-  namespace: string;
-  name: string;
 }
 
 export interface OutOfBandPageRow {
@@ -170,10 +166,6 @@ export interface DriftPageRow {
   opened_by: unknown;
   closed_by: unknown;
   summary: string;
-  group: string;
-  kind: string;
-  namespace: string;
-  name: string;
 }
 
 /** A chain row with everything its record is rebuilt from. */
@@ -610,7 +602,8 @@ export class ReportsRepository {
 
   /**
    * The window's desired revisions of an environment (all objects, or only `ids`) in (time, seq, id) order
-   * after a keyset position, with their commit and object: the Git section of a report. A revision whose
+   * after a keyset position, with their commit: the Git section of a report (its objects are named from
+   * the report's list of objects). A revision whose
    * commit is not reachable comes with reachable false (the page is cut before the joins, so its size says
    * whether more rows follow).
    */
@@ -621,7 +614,7 @@ export class ReportsRepository {
               x.commit_seq::int AS seq, c.sha IS NOT NULL AS reachable,
               x.commit_sha, driftline_iso(x.committed_at) AS committed_at, x.document_hash, x.path, x.change, x.hash AS revision_hash,
               c.author_name, c.author_email, driftline_iso(c.authored_at) AS authored_at, c.committer_name, c.committer_email, c.subject, c.message, c.pr_number, c.pr_kind,
-              c.hash AS commit_hash, o."group", o.kind, o.namespace, o.name
+              c.hash AS commit_hash
          FROM (SELECT dr.id, dr.object_id, dr.committed_at, dr.commit_seq, dr.repository_id, dr.commit_sha, dr.document_hash, dr.path, dr.change, dr.hash
                  FROM desired_revisions dr
                 WHERE dr.environment = $1 AND dr.repository_id = $2 AND ($3::bigint[] IS NULL OR dr.object_id = ANY($3::bigint[]))
@@ -629,7 +622,6 @@ export class ReportsRepository {
                   AND (dr.committed_at, dr.commit_seq, dr.id) > ($7::timestamptz, $8::bigint, $9::bigint)
                 ORDER BY dr.committed_at, dr.commit_seq, dr.id LIMIT $10) x
          LEFT JOIN commits c ON c.repository_id = x.repository_id AND c.sha = x.commit_sha AND c.reachable
-         JOIN objects o ON o.id = x.object_id
         ORDER BY x.committed_at, x.commit_seq, x.id`,
       [o.env, o.repoId, o.ids, o.from, o.to, o.bound, a[0], a[1], a[2], o.limit],
     );
@@ -649,14 +641,19 @@ export class ReportsRepository {
     );
   }
 
+  /** Objects by id (the report's sections name them from this, not a join per row). */
+  async objectsByIds(ids: number[]): Promise<{ id: number; group: string; kind: string; namespace: string; name: string }[]> {
+    if (!ids.length) return [];
+    return this.ds.query(`SELECT id::int AS id, "group", kind, namespace, name FROM objects WHERE id = ANY($1::bigint[])`, [ids]);
+  }
+
+  /** Drift intervals of a run in report order (k_seq, the scratch row's sort_seq, is the interval's object). */
   async driftPage(run: string, env: string, after: ScratchKey | null, limit: number): Promise<DriftPageRow[]> {
     return this.ds.query(
       `SELECT s.sort_at::text AS k_at, s.sort_seq::text AS k_seq, s.ref::text AS ref, e.id::text AS event_id, e.hash AS event_hash,
-              e.type, driftline_iso(e.opened_at) AS opened_at, driftline_iso(e.closed_at) AS closed_at, e.opened_by, e.closed_by, e.summary,
-              o."group", o.kind, o.namespace, o.name
+              e.type, driftline_iso(e.opened_at) AS opened_at, driftline_iso(e.closed_at) AS closed_at, e.opened_by, e.closed_by, e.summary
          FROM report_scratch s
          JOIN drift_events e ON e.id = s.ref2
-         JOIN objects o ON o.id = e.object_id
         WHERE s.run = $1 AND s.kind = 'i' AND s.env = $2 AND (s.sort_at, s.sort_seq, s.ref) > ($3::timestamptz, $4::bigint, $5::bigint)
         ORDER BY s.sort_at, s.sort_seq, s.ref LIMIT $6`,
       [run, env, ...this.keyset(after), limit],
