@@ -304,4 +304,27 @@ spec:
       await db.drop();
     }
   });
+
+  it('reports a file of the closure that is over maxFileSize, naming it, and keeps the previous objects', async () => {
+    const big = await GitRepoBuilder.create();
+    const db = await freshDatabase();
+    try {
+      const files: Record<string, string> = {
+        'base/kustomization.yaml': 'resources: [app.yaml]\n',
+        'base/app.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app}\ndata: {size: small}\n',
+        'overlays/prod/kustomization.yaml': 'resources: [../../base]\nnamespace: prod\n',
+      };
+      const first = await big.commit({ files, message: 'small' });
+      const second = await big.commit({ files: { 'base/app.yaml': `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app}\ndata: {size: "${'x'.repeat(4000)}"}\n` }, message: 'too big' });
+      await gitIndexer(db.dataSource, { repositories: [{ name: 'infra', path: big.dir, maxFileSize: 2048 }], environments: [kustomizeEnv('prod')] }).index();
+      const renders = await db.dataSource.query(`SELECT commit_sha, status, objects, problems FROM kustomize_renders ORDER BY commit_seq`);
+      expect(renders.map((r: { commit_sha: string; status: string }) => [r.commit_sha, r.status])).toEqual([[first, 'ok'], [second, 'problems']]);
+      expect(renders[1].problems).toContainEqual(expect.objectContaining({ file: 'base/app.yaml', message: expect.stringMatching(/could not be read: \d+ bytes, over the repository's maxFileSize/) }));
+      const current = await db.dataSource.query(`SELECT o.kind, o.namespace, o.name FROM desired_current dc JOIN objects o ON o.id = dc.object_id`);
+      expect(current).toEqual([{ kind: 'ConfigMap', namespace: 'prod', name: 'app' }]);
+    } finally {
+      await db.drop();
+      await big.cleanup();
+    }
+  });
 });

@@ -217,10 +217,13 @@ export class EntryRenderer {
       await blobs.load(misses);
     }
     const problems = [...(spec.refProblems ?? []), ...result.problems];
-    for (const p of result.files) {
-      const blob = p.endsWith('/') ? null : tree.blob(p);
-      const why = blob ? blobs.unreadable.get(blob) : undefined;
-      if (why) problems.push({ file: p, field: '', message: `could not be read: ${why}`, code: 'invalid' });
+    // (Almost always none is: then the closure's ~200 paths are not looked up at every render.)
+    if (blobs.unreadable.size > 0) {
+      for (const p of result.files) {
+        const blob = p.endsWith('/') ? null : tree.blob(p);
+        const why = blob ? blobs.unreadable.get(blob) : undefined;
+        if (why) problems.push({ file: p, field: '', message: `could not be read: ${why}`, code: 'invalid' });
+      }
     }
     let objects = result.objects;
     if (spec.renderer === 'binary') {
