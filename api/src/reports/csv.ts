@@ -85,9 +85,10 @@ type Cell = string | number | boolean | null;
 
 /** The CSV row of a record: every format renders the same records. */
 export function csvRow(r: ReportRecord): string {
-  const c: Cell[] = new Array<Cell>(CSV_COLUMNS.length).fill(null);
+  // Each cell is rendered as it is set (an empty cell is what csvCell gives null), then joined once.
+  const c: string[] = new Array<string>(CSV_COLUMNS.length).fill('');
   const set = (k: CsvColumn, v: Cell) => {
-    c[COL[k]] = v;
+    c[COL[k]] = csvCell(v);
   };
   set('record_type', r.type);
   set('environment', r.environment);
@@ -157,7 +158,7 @@ export function csvRow(r: ReportRecord): string {
       set('record_id', r.id);
       break;
   }
-  return csvLine(c);
+  return c.join(',') + '\r\n';
 }
 
 /** "kubectl-edit", "commit 1a2b3c4d5e6f by Ann", "evaluation": who opened a drift interval. */

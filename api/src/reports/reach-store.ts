@@ -16,8 +16,8 @@ export interface StoredReach {
   liveRevisionId: number | null;
   reason: string | null;
   note: string | null;
-  /** changedPaths as JSON text. */
-  paths: string;
+  /** changedPaths (one array per distinct list, shared by the changes that have it: read it, do not change it). */
+  paths: readonly string[];
 }
 
 export class ReachStore {
@@ -28,6 +28,7 @@ export class ReachStore {
   private noteRefs = new Int32Array(1024);
   private readonly reasons = new Map<number, string>();
   private readonly texts: string[] = [];
+  private readonly parsedPaths = new Map<number, string[]>();
   private readonly textIndex = new Map<string, number>();
   /** Slots in the order of their revision ids (after seal). */
   private byId: Uint32Array | null = null;
@@ -74,13 +75,19 @@ export class ReachStore {
           liveRevisionId: Number.isNaN(live) ? null : live,
           reason: this.reasons.get(slot) ?? null,
           note: note < 0 ? null : this.texts[note]!,
-          paths: this.texts[this.pathRefs[slot]!]!,
+          paths: this.pathsOf(this.pathRefs[slot]!),
         };
       }
       if (id < revisionId) lo = mid + 1;
       else hi = mid - 1;
     }
     return null;
+  }
+
+  private pathsOf(ref: number): string[] {
+    let p = this.parsedPaths.get(ref);
+    if (!p) this.parsedPaths.set(ref, (p = JSON.parse(this.texts[ref]!) as string[]));
+    return p;
   }
 
   private text(s: string): number {

@@ -872,7 +872,7 @@ export class ReportBuilder {
           // Keys in code point order, nested ones too: JSON.stringify gives the canonical JSON the digest is over.
           const rec: GitChangeRecord = {
             change: r.change,
-            changedPaths: JSON.parse(res.paths) as string[],
+            changedPaths: res.paths as string[],
             commit: {
               author: { email: r.author_email, name: r.author_name },
               authoredAt: r.authored_at,

@@ -28,11 +28,13 @@ describe('ReachStore', () => {
     for (const id of ids) {
       expect(s.get(id)).toEqual(
         id % 3 === 0
-          ? { reachedAt: null, liveRevisionId: null, reason: `never applied ${id}`, note: null, paths: '[]' }
-          : { reachedAt: Date.UTC(2025, 0, 1, 0, 1, id), liveRevisionId: id * 10, reason: null, note: null, paths: '["spec.replicas"]' },
+          ? { reachedAt: null, liveRevisionId: null, reason: `never applied ${id}`, note: null, paths: [] }
+          : { reachedAt: Date.UTC(2025, 0, 1, 0, 1, id), liveRevisionId: id * 10, reason: null, note: null, paths: ['spec.replicas'] },
       );
     }
-    expect(s.get(5000)).toEqual({ reachedAt: Date.UTC(2025, 0, 1, 0, 1, 5000), liveRevisionId: 50000, reason: null, note: 'already in the cluster when committed', paths: '["metadata.labels.app","…and 3 more"]' });
+    expect(s.get(5000)).toEqual({ reachedAt: Date.UTC(2025, 0, 1, 0, 1, 5000), liveRevisionId: 50000, reason: null, note: 'already in the cluster when committed', paths: ['metadata.labels.app', '…and 3 more'] });
+    // Changes with the same paths share one list.
+    expect(s.get(1)!.paths).toBe(s.get(2)!.paths);
     // A change the analysis did not record (e.g. another author's) has no result.
     expect(s.get(0)).toBeNull();
     expect(s.get(4000)).toBeNull();
