@@ -285,16 +285,7 @@ class Renderer {
   private rebuildFromParts(memo: SubBuild, path: string, key: string, stack: string[]): Res[] | null {
     const plan = memo.plan!;
     const gen = this.rawFs.generation;
-    if (gen === undefined || !Array.isArray(memo.result)) return null;
-    for (const [p, v] of memo.reads) {
-      const now = this.rawFs.read(p);
-      if (now !== v && (now === null || v === null || !now.equals(v))) return null;
-    }
-    for (const [p, v] of memo.dirs) if (this.rawFs.isDir(p) !== v) return null;
-    for (const [d, v] of memo.lists) {
-      const now = this.rawFs.list(d);
-      if (now === null || v === null ? now !== v : now.length !== v.length || now.some((n, j) => n !== v[j])) return null;
-    }
+    if (gen === undefined || !Array.isArray(memo.result) || !this.ownAnswersHold(memo)) return null;
     const was = memo.result as Res[];
     const rec = newRecord();
     rec.reads = memo.reads.slice();
@@ -393,6 +384,31 @@ class Renderer {
     m.scope = scope === null || scope === '' ? undefined : [scope, gen.call(this.rawFs, scope)];
   }
 
+  /**
+   * Whether the file system still gives every answer `m` recorded itself (its children's are theirs);
+   * with `moved`, only answers whose directory's generation changed are asked again.
+   */
+  private ownAnswersHold(m: SubBuild, moved?: { covers: NonNullable<SubBuild['covers']>; changed: boolean[] }): boolean {
+    for (let i = 0; i < m.reads.length; i++) {
+      if (moved !== undefined && !moved.changed[moved.covers.reads[i]!]) continue;
+      const [p, v] = m.reads[i]!;
+      const now = this.rawFs.read(p);
+      if (now !== v && (now === null || v === null || !now.equals(v))) return false;
+    }
+    for (let i = 0; i < m.dirs.length; i++) {
+      if (moved !== undefined && !moved.changed[moved.covers.dirs[i]!]) continue;
+      const [p, v] = m.dirs[i]!;
+      if (this.rawFs.isDir(p) !== v) return false;
+    }
+    for (let i = 0; i < m.lists.length; i++) {
+      if (moved !== undefined && !moved.changed[moved.covers.lists[i]!]) continue;
+      const [d, v] = m.lists[i]!;
+      const now = this.rawFs.list(d);
+      if (now === null || v === null ? now !== v : now.length !== v.length || now.some((n, j) => n !== v[j])) return false;
+    }
+    return true;
+  }
+
   private stillValid(m: SubBuild): boolean {
     const gen = this.rawFs.generation;
     if (m.scope !== undefined && gen !== undefined && gen.call(this.rawFs, m.scope[0]) === m.scope[1]) return true;
@@ -406,24 +422,7 @@ class Renderer {
       });
       if (!any) return m.children.every((c) => this.stillValid(c));
     }
-    const covers = changed === null ? undefined : m.covers!;
-    for (let i = 0; i < m.reads.length; i++) {
-      if (covers !== undefined && !changed![covers.reads[i]!]) continue;
-      const [p, v] = m.reads[i]!;
-      const now = this.rawFs.read(p);
-      if (now !== v && (now === null || v === null || !now.equals(v))) return false;
-    }
-    for (let i = 0; i < m.dirs.length; i++) {
-      if (covers !== undefined && !changed![covers.dirs[i]!]) continue;
-      const [p, v] = m.dirs[i]!;
-      if (this.rawFs.isDir(p) !== v) return false;
-    }
-    for (let i = 0; i < m.lists.length; i++) {
-      if (covers !== undefined && !changed![covers.lists[i]!]) continue;
-      const [d, v] = m.lists[i]!;
-      const now = this.rawFs.list(d);
-      if (now === null || v === null ? now !== v : now.length !== v.length || now.some((n, j) => n !== v[j])) return false;
-    }
+    if (!this.ownAnswersHold(m, changed === null ? undefined : { covers: m.covers!, changed })) return false;
     for (const c of m.children) if (!this.stillValid(c)) return false;
     // Something else in those directories changed: every answer still holds at these generations.
     if (m.gens !== undefined && gen !== undefined) {
