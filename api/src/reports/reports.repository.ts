@@ -63,9 +63,13 @@ export interface LiveEventRow {
 }
 
 /** A desired revision of the analysis stream: its time in whole milliseconds (cheaper than a Date parsed from text), and its document. */
-export interface DesiredStreamRow extends Omit<DesiredEventRow, 'at'> {
+export interface DesiredStreamRow extends Omit<DesiredEventRow, 'at' | 'author_name' | 'author_email'> {
   at_ms: number;
   doc_text: string | null;
+  /** Only when asked for (an author filter): the commit's author, and whether the commit is reachable. */
+  author_name?: string | null;
+  author_email?: string | null;
+  reachable?: boolean;
 }
 
 export interface LiveStreamRow extends Omit<LiveEventRow, 'at'> {
@@ -445,24 +449,56 @@ export class ReportsRepository {
    * order after a keyset position, each with its document as JSON text: the analysis reads them as one ordered
    * stream of pages instead of a query per chunk of objects and another per batch of documents.
    */
-  async desiredStream(o: { env: string; repoId: number; ids: number[] | null; from: Date; to: Date; bound: number; after: [number, string, number, number] | null; limit: number }): Promise<DesiredStreamRow[]> {
+  async desiredStream(o: { env: string; repoId: number; ids: number[] | null; from: Date; to: Date; bound: number; after: [number, string, number, number] | null; limit: number; authors: boolean }): Promise<DesiredStreamRow[]> {
     const a = o.after ?? [0, '-infinity', 0, 0];
-    // The page is chosen first and joined to its commits and documents after: joined before the LIMIT, the
-    // planner chose a parallel plan that looked up documents for rows past the page and sorted them.
+    // The page is chosen first and joined to its documents (and commits) after: joined before the LIMIT, the
+    // planner chose a parallel plan that looked up documents for rows past the page and sorted them. Every row
+    // of the page comes back, so its size says whether more follow: with `authors`, each with its commit's
+    // author and whether the commit is reachable; without, the caller knows the unreachable commits.
     return this.ds.query(
       `SELECT x.id::int AS id, x.object_id::int AS object_id, floor(extract(epoch FROM x.committed_at) * 1000)::float8 AS at_ms, x.committed_at::text AS at_key, x.commit_seq::int AS seq,
-              x.document_hash, x.commit_sha, x.change, c.author_name, c.author_email, d.body::text AS doc_text
+              x.document_hash, x.commit_sha, x.change, d.body::text AS doc_text${o.authors ? ', c.author_name, c.author_email, c.ok IS NOT NULL AS reachable' : ''}
          FROM (SELECT dr.id, dr.object_id, dr.committed_at, dr.commit_seq, dr.document_hash, dr.commit_sha, dr.change, dr.repository_id
                  FROM desired_revisions dr
                 WHERE dr.environment = $1 AND dr.repository_id = $2 AND ($3::bigint[] IS NULL OR dr.object_id = ANY($3::bigint[]))
                   AND dr.committed_at >= $4 AND dr.committed_at <= $5 AND dr.id <= $6
                   AND (dr.object_id, dr.committed_at, dr.commit_seq, dr.id) > ($7::bigint, $8::timestamptz, $9::bigint, $10::bigint)
-                ORDER BY dr.object_id, dr.committed_at, dr.commit_seq, dr.id LIMIT $11) x
-        CROSS JOIN LATERAL (SELECT c.author_name, c.author_email FROM commits c
-                             WHERE c.repository_id = x.repository_id AND c.sha = x.commit_sha AND c.reachable LIMIT 1) c
+                ORDER BY dr.object_id, dr.committed_at, dr.commit_seq, dr.id LIMIT $11) x${
+                  o.authors
+                    ? `
+         LEFT JOIN LATERAL (SELECT true AS ok, c.author_name, c.author_email FROM commits c
+                             WHERE c.repository_id = x.repository_id AND c.sha = x.commit_sha AND c.reachable LIMIT 1) c ON true`
+                    : ''
+                }
          LEFT JOIN documents d ON d.hash = x.document_hash
         ORDER BY x.object_id, x.committed_at, x.commit_seq, x.id`,
       [o.env, o.repoId, o.ids, o.from, o.to, o.bound, a[0], a[1], a[2], a[3], o.limit],
+    );
+  }
+
+  /** Commits of the window's desired revisions of an environment that are not reachable (their changes are not reported). */
+  async unreachableCommits(o: { env: string; repoId: number; from: Date; to: Date; bound: number }): Promise<Set<string>> {
+    const rows: { sha: string }[] = await this.ds.query(
+      `SELECT DISTINCT c.sha FROM desired_revisions dr JOIN commits c ON c.repository_id = dr.repository_id AND c.sha = dr.commit_sha AND NOT c.reachable
+        WHERE dr.environment = $1 AND dr.repository_id = $2 AND dr.committed_at >= $3 AND dr.committed_at <= $4 AND dr.id <= $5`,
+      [o.env, o.repoId, o.from, o.to, o.bound],
+    );
+    return new Set(rows.map((r) => r.sha));
+  }
+
+  /**
+   * Authors of the window's Git changes of an environment (all objects, or only `ids`), by commit: each
+   * reachable commit with its author and how many of the changes are in it. One pass over the commits
+   * instead of a lookup per change.
+   */
+  async commitAuthors(o: { env: string; repoId: number; ids: number[] | null; from: Date; to: Date; bound: number }): Promise<{ sha: string; author_name: string; author_email: string; changes: number }[]> {
+    return this.ds.query(
+      `SELECT c.sha, c.author_name, c.author_email, count(*)::int AS changes
+         FROM desired_revisions dr JOIN commits c ON c.repository_id = dr.repository_id AND c.sha = dr.commit_sha AND c.reachable
+        WHERE dr.environment = $1 AND dr.repository_id = $2 AND ($3::bigint[] IS NULL OR dr.object_id = ANY($3::bigint[]))
+          AND dr.committed_at >= $4 AND dr.committed_at <= $5 AND dr.id <= $6
+        GROUP BY c.sha, c.author_name, c.author_email`,
+      [o.env, o.repoId, o.ids, o.from, o.to, o.bound],
     );
   }
 

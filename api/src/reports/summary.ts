@@ -38,14 +38,13 @@ export class SummaryAccumulator {
   private oobOngoing = 0;
   private readonly managers = new Map<string, number>();
 
-  gitChange(c: { change: string; author: string; email: string; commit: string; commitToLiveSeconds: number | null }): void {
+  /**
+   * A Git change. Its author and commit are counted here when given; otherwise the caller counts them by
+   * commit with authoredCommit (the same numbers: every change of a commit has its author).
+   */
+  gitChange(c: { change: string; author?: string; email?: string; commit?: string; commitToLiveSeconds: number | null }): void {
     this.byChange[c.change] = (this.byChange[c.change] ?? 0) + 1;
-    let byEmail = this.authors.get(c.author);
-    if (!byEmail) this.authors.set(c.author, (byEmail = new Map()));
-    let a = byEmail.get(c.email);
-    if (a) a.changes++;
-    else byEmail.set(c.email, (a = { author: c.author, email: c.email, changes: 1, commits: 0 }));
-    this.commits.set(c.commit, a);
+    if (c.author !== undefined) this.authoredCommit({ commit: c.commit!, author: c.author, email: c.email!, changes: 1 });
     if (c.commitToLiveSeconds === null) this.notReached++;
     else {
       if (this.reached === this.latencies.length) {
@@ -55,6 +54,16 @@ export class SummaryAccumulator {
       }
       this.latencies[this.reached++] = c.commitToLiveSeconds;
     }
+  }
+
+  /** `changes` Git changes in one commit, by its author. */
+  authoredCommit(c: { commit: string; author: string; email: string; changes: number }): void {
+    let byEmail = this.authors.get(c.author);
+    if (!byEmail) this.authors.set(c.author, (byEmail = new Map()));
+    let a = byEmail.get(c.email);
+    if (a) a.changes += c.changes;
+    else byEmail.set(c.email, (a = { author: c.author, email: c.email, changes: c.changes, commits: 0 }));
+    this.commits.set(c.commit, a);
   }
 
   outOfBand(o: { manager: string | null; durationSeconds: number; ongoing: boolean }): void {
