@@ -1,19 +1,18 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { KustomizeProblem } from '../core/kustomize';
-import type { SensitiveRules } from '../core/redact';
-import type { GitEnv } from './reader/git-env';
 import type { FileChange } from './reader/log-stream';
-import type { EntrySpec, RenderedObject } from './render-entries';
+import type { RenderPoolInit, WireBatch } from './render-batch';
+
+export { objectsDelta, objectsOf, type PoolEnvironment, type RenderPoolInit, type WireBatch, type WireRender } from './render-batch';
 
 /**
  * Rendering a long history on several threads (render: kustomize).
  *
  * Every worker keeps its own copy of the repository tree, blob reader and
- * render caches. Runs of consecutive batches go to the workers in turn (a
- * worker's caches stay warm along its run): the worker whose turn it is renders
- * the batch, every other worker only moves its tree past it.
+ * render caches (a BatchRenderer). Runs of consecutive batches go to the
+ * workers in turn (a worker's caches stay warm along its run): the worker whose
+ * turn it is renders the batch, every other worker only moves its tree past it.
  * A worker that skipped batches first renders each entry once at the tree the
  * batch starts from, which gives it each entry's closure as of then (a render
  * reads only its closure, and nothing in it changed since the entry last
@@ -22,44 +21,6 @@ import type { EntrySpec, RenderedObject } from './render-entries';
  * (renders depend on the tree only; the caches only save work). The indexer
  * applies the results in commit order, as if it had rendered them itself.
  */
-
-/** A rendering environment as the workers see it: entries in the indexer's order, with their closure at the start. */
-export interface PoolEnvironment {
-  name: string;
-  defaultNamespace: string;
-  entries: Array<{ spec: EntrySpec; closure: string[] | null }>;
-}
-
-export interface RenderPoolInit {
-  gitDir: string;
-  gitEnv: GitEnv;
-  maxFileBytes: number;
-  installKey: Uint8Array;
-  sensitive?: SensitiveRules;
-  /** The repository's files (path, blob) at the commit before the first batch. */
-  tree: Array<[string, string]>;
-  environments: PoolEnvironment[];
-}
-
-/** One entry rendered at one commit. */
-export interface WireRender {
-  /** Index into RenderPoolInit.environments. */
-  env: number;
-  dir: string;
-  /** The closure; null when it is the one of this entry's previous render in the same batch. */
-  closure: string[] | null;
-  problems: KustomizeProblem[];
-  /** The output objects, whole or as changes against this entry's previous render in the same batch. */
-  objects: { full: RenderedObject[] } | { length: number; changed: Array<[number, RenderedObject]> };
-  refs: EntrySpec[];
-}
-
-export interface WireBatch {
-  /** Per commit sent (in order), the entries rendered at it, in environment and entry order. */
-  commits: WireRender[][];
-  /** Documents of the objects first met in this batch (hash → canonical JSON). */
-  docs: Array<[string, string]>;
-}
 
 export type ToWorker = { type: 'batch'; id: number; render: boolean; commits: FileChange[][] } | { type: 'close' };
 export type FromWorker = { type: 'batch'; id: number; batch: WireBatch } | { type: 'error'; message: string; stack?: string } | { type: 'closed' };
@@ -97,10 +58,6 @@ export class RenderPool {
     });
   }
 
-  get size(): number {
-    return this.workers.length;
-  }
-
   /** Batches to hand out ahead of the one being applied, so every worker has one to render. */
   get ahead(): number {
     return this.run * (this.workers.length - 1) + 1;
@@ -121,17 +78,19 @@ export class RenderPool {
     if (this.closing) return;
     this.closing = true;
     await Promise.all(
-      this.workers.filter((w) => !this.exited.has(w)).map(
-        (w) =>
-          new Promise<void>((resolve) => {
-            const timer = setTimeout(() => void w.terminate().then(() => resolve()), 5_000);
-            w.once('exit', () => {
-              clearTimeout(timer);
-              resolve();
-            });
-            w.postMessage({ type: 'close' } satisfies ToWorker);
-          }),
-      ),
+      this.workers
+        .filter((w) => !this.exited.has(w))
+        .map(
+          (w) =>
+            new Promise<void>((resolve) => {
+              const timer = setTimeout(() => void w.terminate().then(() => resolve()), 5_000);
+              w.once('exit', () => {
+                clearTimeout(timer);
+                resolve();
+              });
+              w.postMessage({ type: 'close' } satisfies ToWorker);
+            }),
+        ),
     );
   }
 
@@ -152,28 +111,4 @@ export class RenderPool {
     for (const w of this.waiting.values()) w.reject(this.failure);
     this.waiting.clear();
   }
-}
-
-/** The objects a WireRender describes, given the previous render's objects in the same batch (kept as they were where unchanged). */
-export function objectsOf(w: WireRender, previous: RenderedObject[] | undefined): RenderedObject[] {
-  if ('full' in w.objects) return w.objects.full;
-  if (previous === undefined) throw new Error(`render worker sent changes for ${w.dir} without a previous render`);
-  if (w.objects.changed.length === 0 && w.objects.length === previous.length) return previous;
-  const out = previous.slice(0, w.objects.length);
-  for (const [i, o] of w.objects.changed) out[i] = o;
-  return out;
-}
-
-/** How `next` differs from `previous` (same instance or same key and hash: unchanged), or the whole list when that is shorter to say. */
-export function objectsDelta(previous: RenderedObject[] | undefined, next: RenderedObject[]): WireRender['objects'] {
-  if (previous === undefined || previous.length !== next.length) return { full: next };
-  const changed: Array<[number, RenderedObject]> = [];
-  for (let i = 0; i < next.length; i++) {
-    const a = previous[i]!;
-    const b = next[i]!;
-    if (a === b || (a.key === b.key && a.hash === b.hash)) continue;
-    changed.push([i, b]);
-    if (changed.length * 2 > next.length) return { full: next };
-  }
-  return { length: next.length, changed };
 }

@@ -1,0 +1,176 @@
+import { closureHasAny, KUSTOMIZATION_FILE_NAMES, touchKeys } from '../core/kustomize';
+import { CatFile } from './reader/cat-file';
+import type { FileChange } from './reader/log-stream';
+import { BlobContents, RepoTree } from './reader/repo-tree';
+import { EntryRenderer, type RenderedObject } from './render-entries';
+import type { KustomizeProblem } from '../core/kustomize';
+import type { SensitiveRules } from '../core/redact';
+import type { GitEnv } from './reader/git-env';
+import type { EntrySpec } from './render-entries';
+
+/** A rendering environment as the workers see it: entries in the indexer's order, with their closure at the start. */
+export interface PoolEnvironment {
+  name: string;
+  defaultNamespace: string;
+  entries: Array<{ spec: EntrySpec; closure: string[] | null }>;
+}
+
+export interface RenderPoolInit {
+  gitDir: string;
+  gitEnv: GitEnv;
+  maxFileBytes: number;
+  installKey: Uint8Array;
+  sensitive?: SensitiveRules;
+  /** The repository's files (path, blob) at the commit before the first batch. */
+  tree: Array<[string, string]>;
+  environments: PoolEnvironment[];
+}
+
+/** One entry rendered at one commit. */
+export interface WireRender {
+  /** Index into RenderPoolInit.environments. */
+  env: number;
+  dir: string;
+  /** The closure; null when it is the one of this entry's previous render in the same batch. */
+  closure: string[] | null;
+  problems: KustomizeProblem[];
+  /** The output objects, whole or as changes against this entry's previous render in the same batch. */
+  objects: { full: RenderedObject[] } | { length: number; changed: Array<[number, RenderedObject]> };
+  refs: EntrySpec[];
+}
+
+export interface WireBatch {
+  /** Per commit sent (in order), the entries rendered at it, in environment and entry order. */
+  commits: WireRender[][];
+  /** Documents of the objects first met in this batch (hash → canonical JSON). */
+  docs: Array<[string, string]>;
+}
+
+const KUSTOMIZATION_NAMES = new Set<string>(KUSTOMIZATION_FILE_NAMES);
+
+/**
+ * What a render worker holds (see RenderPool): its own tree, git reader and
+ * render caches. Every batch moves its tree; the batches it is given it
+ * renders, reporting what each entry rendered at each commit (see RenderPool
+ * for why that is what a single renderer gives).
+ */
+export class BatchRenderer {
+  private readonly tree = new RepoTree();
+  private readonly catFile: CatFile;
+  private readonly renderer: EntryRenderer;
+  private readonly envs: RenderPoolInit['environments'];
+  /** Each entry's closure at the current tree, while `closuresKnown`. */
+  private readonly closures: Array<Array<Set<string> | null>>;
+  private readonly lastClosure: Array<Array<string[] | null>>;
+  private closuresKnown = true;
+
+  constructor(init: RenderPoolInit) {
+    for (const [path, blob] of init.tree) this.tree.set(path, blob);
+    const catFile = (this.catFile = new CatFile(init.gitDir, { env: init.gitEnv, maxBytes: init.maxFileBytes }));
+    this.renderer = new EntryRenderer({
+      tree: this.tree,
+      blobs: new BlobContents(() => catFile),
+      installKey: Buffer.from(init.installKey),
+      sensitive: init.sensitive,
+      maxFileBytes: init.maxFileBytes,
+    });
+    this.envs = init.environments;
+    this.closures = this.envs.map((e) => e.entries.map((x) => (x.closure ? new Set(x.closure) : null)));
+    this.lastClosure = this.envs.map((e) => e.entries.map((x) => x.closure));
+  }
+
+  /** Moves the tree past a batch someone else renders. */
+  skip(commits: FileChange[][]): void {
+    for (const files of commits) this.tree.apply(files);
+    this.closuresKnown = false;
+  }
+
+  async render(commits: FileChange[][]): Promise<WireBatch> {
+    const docs = new Map<string, string>();
+    if (!this.closuresKnown) {
+      // Batches went by without rendering: each entry's closure as of now is the one of a render now.
+      for (let e = 0; e < this.envs.length; e++) {
+        const env = this.envs[e]!;
+        for (let i = 0; i < env.entries.length; i++) this.noteClosure(e, i, (await this.renderer.render(env.entries[i]!.spec, env.defaultNamespace, docs)).closure);
+      }
+      this.closuresKnown = true;
+    }
+    // The blobs renders will probably read, in one round trip: kustomization files and files in a closure.
+    const wanted: string[] = [];
+    for (const files of commits) {
+      for (const fc of files) {
+        if (!fc.newBlob || fc.status === 'D' || fc.newMode === '160000') continue;
+        if (KUSTOMIZATION_NAMES.has(fc.path.slice(fc.path.lastIndexOf('/') + 1)) || this.closures.some((l) => l.some((c) => c?.has(fc.path)))) wanted.push(fc.newBlob);
+      }
+    }
+    await this.renderer.prefetch(wanted);
+    const sent = new Map<string, { closure: string[]; objects: RenderedObject[] }>();
+    const out: WireRender[][] = [];
+    for (const files of commits) {
+      this.tree.apply(files);
+      const changed: string[] = [];
+      for (const fc of files) {
+        changed.push(fc.path);
+        if (fc.oldPath) changed.push(fc.oldPath);
+      }
+      const keys = touchKeys(changed);
+      const rendered: WireRender[] = [];
+      for (let e = 0; e < this.envs.length; e++) {
+        const env = this.envs[e]!;
+        for (let i = 0; i < env.entries.length; i++) {
+          const c = this.closures[e]![i] ?? null;
+          if (c !== null && !closureHasAny(c, keys)) continue;
+          const spec = env.entries[i]!.spec;
+          const r = await this.renderer.render(spec, env.defaultNamespace, docs);
+          this.noteClosure(e, i, r.closure);
+          const k = `${e}\0${i}`;
+          const prev = sent.get(k);
+          rendered.push({
+            env: e,
+            dir: spec.dir,
+            closure: prev !== undefined && prev.closure === r.closure ? null : r.closure,
+            problems: r.problems,
+            objects: objectsDelta(prev?.objects, r.objects),
+            refs: r.refs,
+          });
+          sent.set(k, { closure: r.closure, objects: r.objects });
+        }
+      }
+      out.push(rendered);
+    }
+    return { commits: out, docs: [...docs] };
+  }
+
+  close(): Promise<void> {
+    return this.catFile.close();
+  }
+
+  private noteClosure(e: number, i: number, closure: string[]): void {
+    if (closure !== this.lastClosure[e]![i]) this.closures[e]![i] = new Set(closure);
+    this.lastClosure[e]![i] = closure;
+  }
+}
+
+/** The objects a WireRender describes, given the previous render's objects in the same batch (kept as they were where unchanged). */
+export function objectsOf(w: WireRender, previous: RenderedObject[] | undefined): RenderedObject[] {
+  if ('full' in w.objects) return w.objects.full;
+  if (previous === undefined) throw new Error(`render worker sent changes for ${w.dir} without a previous render`);
+  if (w.objects.changed.length === 0 && w.objects.length === previous.length) return previous;
+  const out = previous.slice(0, w.objects.length);
+  for (const [i, o] of w.objects.changed) out[i] = o;
+  return out;
+}
+
+/** How `next` differs from `previous` (same instance or same key and hash: unchanged), or the whole list when that is shorter to say. */
+export function objectsDelta(previous: RenderedObject[] | undefined, next: RenderedObject[]): WireRender['objects'] {
+  if (previous === undefined || previous.length !== next.length) return { full: next };
+  const changed: Array<[number, RenderedObject]> = [];
+  for (let i = 0; i < next.length; i++) {
+    const a = previous[i]!;
+    const b = next[i]!;
+    if (a === b || (a.key === b.key && a.hash === b.hash)) continue;
+    changed.push([i, b]);
+    if (changed.length * 2 > next.length) return { full: next };
+  }
+  return { length: next.length, changed };
+}
