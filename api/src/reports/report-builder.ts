@@ -42,7 +42,7 @@ const OBJECT_CHUNK = 2000;
  * Rows per page of the report's keyset reads: the window's desired or live revisions (with their documents),
  * a section's records, revisions after the window. A report does not depend on them (the tests make them tiny).
  */
-export const pageSizes = { stream: 2000, section: 2000, events: 4000 };
+export const pageSizes = { stream: 1000, section: 1000, events: 4000 };
 /** Revisions handed to the walkers at once. */
 const STREAM_BATCH = 256;
 const BATCH = 1000;
