@@ -193,11 +193,11 @@ export function recordKey(r: ReportRecord): string {
 }
 
 /**
- * Pages of a keyset query in order, read ahead: up to `ahead` pages wait, read, for the caller, and the
- * next page is asked for as soon as one arrives while fewer wait (keyset pages cannot be asked for
- * before the page they follow has arrived). A failed read is thrown where the caller gets to it.
+ * Pages of a keyset query in order, read ahead from the call on: up to `ahead` pages wait, read, for the
+ * caller, and the next page is asked for as soon as one arrives while fewer wait (keyset pages cannot be
+ * asked for before the page they follow has arrived). A failed read is thrown where the caller gets to it.
  */
-export async function* pagesOf<T>(fetch: (last: T | null) => Promise<T[]>, limit: number, ahead = 1): AsyncGenerator<T[]> {
+export function pagesOf<T>(fetch: (last: T | null) => Promise<T[]>, limit: number, ahead = 1): AsyncGenerator<T[]> {
   const ready: T[][] = [];
   let last: T | null = null;
   let inFlight: Promise<void> | null = null;
@@ -222,18 +222,21 @@ export async function* pagesOf<T>(fetch: (last: T | null) => Promise<T[]>, limit
       },
     );
   };
+  // The first page is asked for now, not when the caller first asks (it may have other reads to wait for).
   start();
-  for (;;) {
-    const page = ready.shift();
-    if (page) {
-      start();
-      yield page;
-      continue;
+  return (async function* () {
+    for (;;) {
+      const page = ready.shift();
+      if (page) {
+        start();
+        yield page;
+        continue;
+      }
+      if (failed) throw (failed as { error: unknown }).error;
+      if (done) return;
+      await inFlight;
     }
-    if (failed) throw (failed as { error: unknown }).error;
-    if (done) return;
-    await inFlight;
-  }
+  })();
 }
 
 /** What the summary needs of a recorded Git change (its author and commit only when the analysis read them). */
@@ -472,13 +475,16 @@ export class ReportBuilder {
     // once, and the summary's authors are counted by commit on another connection while the analysis runs
     // (a commit lookup per change was ~0.3 s of the database's time for a year).
     const withAuthors = authors.size > 0;
-    const unreachable = !withAuthors && e.repoId !== null ? await this.repo.unreachableCommits({ env: e.env.name, repoId: e.repoId, from, to, bound: e.desiredBound }) : null;
+    const unreachable = !withAuthors && e.repoId !== null ? this.repo.unreachableCommits({ env: e.env.name, repoId: e.repoId, from, to, bound: e.desiredBound }) : Promise.resolve(null);
+    unreachable.catch(() => undefined);
     const ids = objects.map((o) => o.object_id);
     const byId = new Map(objects.map((o) => [o.object_id, o]));
 
+    e.scopeIds = scoped.complete ? null : ids;
+    // The streams' first pages are read while the state before the window is.
+    const batches = this.stream(e, e.scopeIds, from, to, author, withAuthors, unreachable);
     // Each object's state just before the window (hashes; their documents are read when the object comes up).
     const desiredBefore = e.desiredBefore;
-    e.scopeIds = scoped.complete ? null : ids;
     const liveBefore = new Map<number, { doc: string | null; meta: string | null; id: number | null }>();
     for (let i = 0; i < ids.length; i += 5000) {
       const part = ids.slice(i, i + 5000);
@@ -567,7 +573,7 @@ export class ReportBuilder {
           })
         : null;
     byCommit?.catch(() => undefined);
-    for await (const batch of this.stream(e, scoped.complete ? null : ids, from, to, author, withAuthors, unreachable)) {
+    for await (const batch of batches) {
       // State documents of the objects that start in this batch.
       const need: string[] = [];
       for (const ev of batch) {
@@ -630,9 +636,10 @@ export class ReportBuilder {
 
   /**
    * The window's desired and live revisions with their documents, merged in (object, time, git before live)
-   * order, in batches. Each stream's next page is asked for as soon as a page arrives.
+   * order, in batches. The first pages are asked for at the call; each stream's next page as soon as a page
+   * arrives. Rows of unreachable commits (once `unreachableP` tells which) are skipped.
    */
-  private async *stream(e: EnvIds, ids: number[] | null, from: Date, to: Date, recordGit: (r: DesiredStreamRow) => boolean, withAuthors: boolean, unreachable: Set<string> | null): AsyncGenerator<Streamed[]> {
+  private stream(e: EnvIds, ids: number[] | null, from: Date, to: Date, recordGit: (r: DesiredStreamRow) => boolean, withAuthors: boolean, unreachableP: Promise<Set<string> | null>): AsyncGenerator<Streamed[]> {
     const desired =
       e.repoId === null
         ? null
@@ -647,54 +654,57 @@ export class ReportBuilder {
             (last) => this.repo.liveStream({ clusterId: e.clusterId!, ids, from, to, bound: e.liveBound, after: last && [last.object_id, last.at_key, last.id], limit: pageSizes.stream }),
             pageSizes.stream,
           );
-    let dBuf: (DesiredStreamRow | undefined)[] = [];
-    let lBuf: (LiveStreamRow | undefined)[] = [];
-    let di = 0;
-    let li = 0;
-    let dDone = desired === null;
-    let lDone = live === null;
-    try {
-      for (;;) {
-        if (di >= dBuf.length && !dDone) {
-          const r = await desired!.next();
-          if (r.done) dDone = true;
-          else [dBuf, di] = [r.value, 0];
-        }
-        if (li >= lBuf.length && !lDone) {
-          const r = await live!.next();
-          if (r.done) lDone = true;
-          else [lBuf, li] = [r.value, 0];
-        }
-        if (di >= dBuf.length && li >= lBuf.length && dDone && lDone) return;
-        // Small batches, and rows let go of as they are taken: what the walkers are done with dies young
-        // instead of waiting, referenced, for the rest of its page (and being copied by every scavenge).
-        const batch: Streamed[] = [];
-        while (batch.length < STREAM_BATCH) {
-          const d = di < dBuf.length ? dBuf[di] : undefined;
-          const l = li < lBuf.length ? lBuf[li] : undefined;
-          // A buffer that ran dry but has more rows to come must be refilled before merging on.
-          if ((!d && !dDone) || (!l && !lDone) || (!d && !l)) break;
-          if (d && (withAuthors ? !d.reachable : unreachable!.has(d.commit_sha))) {
-            // A change in a commit no longer reachable from the branch: not part of the history.
-            dBuf[di++] = undefined;
-            continue;
+    return (async function* () {
+      const unreachable = await unreachableP;
+      let dBuf: (DesiredStreamRow | undefined)[] = [];
+      let lBuf: (LiveStreamRow | undefined)[] = [];
+      let di = 0;
+      let li = 0;
+      let dDone = desired === null;
+      let lDone = live === null;
+      try {
+        for (;;) {
+          if (di >= dBuf.length && !dDone) {
+            const r = await desired!.next();
+            if (r.done) dDone = true;
+            else [dBuf, di] = [r.value, 0];
           }
-          if (d && (!l || d.object_id < l.object_id || (d.object_id === l.object_id && d.at_ms <= l.at_ms))) {
-            batch.push({
-              source: 'git', objectId: d.object_id, at: new Date(d.at_ms), id: d.id, seq: d.seq, doc: d.document_hash, commit: d.commit_sha,
-              record: recordGit(d), change: d.change, author: d.author_name ?? '', email: d.author_email ?? '', docText: d.doc_text,
-            });
-            dBuf[di++] = undefined;
-          } else {
-            batch.push({ source: 'live', objectId: l!.object_id, at: new Date(l!.at_ms), id: l!.id, doc: l!.document_hash, meta: l!.meta_hash, manager: l!.manager, operation: l!.operation, record: true, docText: l!.doc_text, metaText: l!.meta_text });
-            lBuf[li++] = undefined;
+          if (li >= lBuf.length && !lDone) {
+            const r = await live!.next();
+            if (r.done) lDone = true;
+            else [lBuf, li] = [r.value, 0];
           }
+          if (di >= dBuf.length && li >= lBuf.length && dDone && lDone) return;
+          // Small batches, and rows let go of as they are taken: what the walkers are done with dies young
+          // instead of waiting, referenced, for the rest of its page (and being copied by every scavenge).
+          const batch: Streamed[] = [];
+          while (batch.length < STREAM_BATCH) {
+            const d = di < dBuf.length ? dBuf[di] : undefined;
+            const l = li < lBuf.length ? lBuf[li] : undefined;
+            // A buffer that ran dry but has more rows to come must be refilled before merging on.
+            if ((!d && !dDone) || (!l && !lDone) || (!d && !l)) break;
+            if (d && (withAuthors ? !d.reachable : unreachable!.has(d.commit_sha))) {
+              // A change in a commit no longer reachable from the branch: not part of the history.
+              dBuf[di++] = undefined;
+              continue;
+            }
+            if (d && (!l || d.object_id < l.object_id || (d.object_id === l.object_id && d.at_ms <= l.at_ms))) {
+              batch.push({
+                source: 'git', objectId: d.object_id, at: new Date(d.at_ms), id: d.id, seq: d.seq, doc: d.document_hash, commit: d.commit_sha,
+                record: recordGit(d), change: d.change, author: d.author_name ?? '', email: d.author_email ?? '', docText: d.doc_text,
+              });
+              dBuf[di++] = undefined;
+            } else {
+              batch.push({ source: 'live', objectId: l!.object_id, at: new Date(l!.at_ms), id: l!.id, doc: l!.document_hash, meta: l!.meta_hash, manager: l!.manager, operation: l!.operation, record: true, docText: l!.doc_text, metaText: l!.meta_text });
+              lBuf[li++] = undefined;
+            }
+          }
+          if (batch.length) yield batch;
         }
-        if (batch.length) yield batch;
+      } finally {
+        await Promise.all([desired?.return(undefined), live?.return(undefined)]);
       }
-    } finally {
-      await Promise.all([desired?.return(undefined), live?.return(undefined)]);
-    }
+    })();
   }
 
   /** Streams events into walkers, loading the documents of each batch first. */
