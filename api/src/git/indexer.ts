@@ -16,10 +16,10 @@ import { extractPullRequest, extractCoAuthors } from './reader/commit-meta';
 import { runGit } from './reader/run-git';
 import { BlobContents, RepoTree } from './reader/repo-tree';
 import type { GitSource } from './source';
-import { closureHasAny, findKustomizeEntryPoints, isUnder, KUSTOMIZATION_FILE_NAMES, touchKeys, type KustomizeProblem } from '../core/kustomize';
+import { closureHasAny, findKustomizeEntryPoints, isUnder, touchKeys, type KustomizeProblem } from '../core/kustomize';
 import { normalizePath } from '../core/kustomize/paths';
 import { loadDocuments } from '../store/documents';
-import { EntryRenderer, specFromEntryPoint, specKey, type EntrySpec, type RenderedObject } from './render-entries';
+import { blobsToPrefetch, EntryRenderer, specFromEntryPoint, specKey, type EntryOutput, type EntrySpec, type RenderedObject } from './render-entries';
 import { defaultRenderWorkerScript, objectsOf, RenderPool, type WireBatch, type WireRender } from './render-pool';
 import { availableParallelism } from 'node:os';
 
@@ -718,11 +718,7 @@ export class RepositoryIndexer {
       // Fixed entries: render those whose closure the commit touched (or that never rendered).
       for (const [dir, prev] of r.entries) {
         if (prev.closureSet && !closureHasAny(prev.closureSet, keys)) continue;
-        const state = await this.renderEntry(env, prev.spec, prev, docs);
-        r.entries.set(dir, state);
-        if (prev.objects !== state.objects) this.reown(env, dir, prev.objects, state.objects, touched);
-        entriesChanged.set(dir, state);
-        renders.push({ environment: env.spec.name, entry: dir, commit, seq, state });
+        this.recordRender(env, dir, prev, await this.renderEntry(env, prev.spec, prev, docs), commit, seq, touched, renders, entriesChanged);
       }
       return;
     }
@@ -800,20 +796,17 @@ export class RepositoryIndexer {
       if (!closure) throw new Error(`render worker sent no closure for ${w.dir}`);
       const objects = objectsOf(w, last?.objects);
       lastOut.set(k, { closure, objects });
-      const ok = w.problems.length === 0;
-      const state: EntryState = {
-        spec: prev.spec,
-        closure,
-        closureSet: prev.closure === closure && prev.closureSet ? prev.closureSet : new Set(closure),
-        objects: ok ? objects : prev.objects,
-        refs: ok ? w.refs : prev.refs,
-        problems: w.problems,
-      };
-      r.entries.set(w.dir, state);
-      if (prev.objects !== state.objects) this.reown(env, w.dir, prev.objects, state.objects, touched);
-      entriesChanged.set(w.dir, state);
-      renders.push({ environment: env.spec.name, entry: w.dir, commit, seq, state });
+      const state = entryStateOf(prev.spec, { closure, problems: w.problems, objects, refs: w.refs }, prev, prev);
+      this.recordRender(env, w.dir, prev, state, commit, seq, touched, renders, entriesChanged);
     }
+  }
+
+  /** A fixed entry (render: kustomize) rendered at a commit: its new state, the objects it owns, and the render record. */
+  private recordRender(env: EnvState, dir: string, prev: EntryState, state: EntryState, commit: LogCommit, seq: number, touched: Set<string>, renders: PendingRender[], entriesChanged: Map<string, EntryState | null>): void {
+    env.render!.entries.set(dir, state);
+    if (prev.objects !== state.objects) this.reown(env, dir, prev.objects, state.objects, touched);
+    entriesChanged.set(dir, state);
+    renders.push({ environment: env.spec.name, entry: dir, commit, seq, state });
   }
 
   /**
@@ -822,16 +815,7 @@ export class RepositoryIndexer {
    * of `previous` (the entry's state, whatever its spec).
    */
   private async renderEntry(env: EnvState, spec: EntrySpec, same: EntryState | null, docs: Map<string, string>, previous: EntryState | undefined = same ?? undefined): Promise<EntryState> {
-    const out = await this.renderer!.render(spec, env.spec.defaultNamespace, docs);
-    const ok = out.problems.length === 0;
-    return {
-      spec,
-      closure: out.closure,
-      closureSet: same?.closure === out.closure && same.closureSet ? same.closureSet : new Set(out.closure),
-      objects: ok ? out.objects : (previous?.objects ?? []),
-      refs: ok ? out.refs : (previous?.refs ?? []),
-      problems: out.problems,
-    };
+    return entryStateOf(spec, await this.renderer!.render(spec, env.spec.defaultNamespace, docs), same, previous);
   }
 
   /** Apply one first-parent commit to an environment's files (plain objects, desired_files). */
@@ -874,12 +858,6 @@ export class RepositoryIndexer {
     return revisions;
   }
 
-  /**
-   * Everything a batch needs before its transaction: which commits are new, their blobs read and
-   * parsed, and the environments' in-memory state moved past them. Writes nothing, so it may run
-   * while the previous batch's transaction is still open; if that transaction fails the run stops,
-   * and a rerun reloads state from the database.
-   */
   /** The commits of a batch not indexed yet. */
   private async newCommits(batch: LogCommit[]): Promise<LogCommit[]> {
     const existing = new Set<string>(
@@ -888,6 +866,12 @@ export class RepositoryIndexer {
     return batch.filter((c) => !existing.has(c.sha));
   }
 
+  /**
+   * Everything a batch needs before its transaction: which commits are new, their blobs read and
+   * parsed, and the environments' in-memory state moved past them. Writes nothing, so it may run
+   * while the previous batch's transaction is still open; if that transaction fails the run stops,
+   * and a rerun reloads state from the database.
+   */
   private async prepareBatch(batch: LogCommit[], firstParent: Set<string>, q: QueuedBatch): Promise<PreparedBatch> {
     const lastSha = batch[batch.length - 1]!.sha;
     const commits = q.commits ?? (await this.newCommits(batch));
@@ -977,18 +961,10 @@ export class RepositoryIndexer {
    */
   private renderBlobs(commits: LogCommit[], firstParent: Set<string>): string[] {
     const envs = this.envs.filter((e) => e.render && !this.pooled.has(e));
-    const out: string[] = [];
-    for (const c of commits) {
-      if (!firstParent.has(c.sha)) continue;
-      for (const fc of c.files) {
-        if (!fc.newBlob || fc.status === 'D' || fc.newMode === '160000') continue;
-        const wanted =
-          (KUSTOMIZATION_FILE_NAMES as readonly string[]).includes(fc.path.slice(fc.path.lastIndexOf('/') + 1)) ||
-          envs.some((env) => env.match(fc.path) || [...env.render!.entries.values()].some((e) => e.closureSet?.has(fc.path)));
-        if (wanted) out.push(fc.newBlob);
-      }
-    }
-    return out;
+    return blobsToPrefetch(
+      commits.filter((c) => firstParent.has(c.sha)).map((c) => c.files),
+      (path) => envs.some((env) => env.match(path) || [...env.render!.entries.values()].some((e) => e.closureSet?.has(path))),
+    );
   }
 
   /** One transaction per batch: the rows, the environments' state tables and last_indexed_sha move together. */
@@ -1127,6 +1103,22 @@ const FLUX_KUSTOMIZE_GROUP = 'kustomize.toolkit.fluxcd.io';
 
 function isEntryPointKind(id: ObjectIdentity): boolean {
   return (id.kind === 'Kustomization' && id.group === FLUX_KUSTOMIZE_GROUP) || (id.kind === 'Application' && id.group === 'argoproj.io');
+}
+
+/**
+ * An entry's state after a render: its closure (with `same`'s set when the closure is the same list),
+ * and the output's objects — or, when the render had problems, those of `previous` (its last good ones).
+ */
+function entryStateOf(spec: EntrySpec, out: Pick<EntryOutput, 'closure' | 'problems' | 'objects' | 'refs'>, same: EntryState | null, previous: EntryState | undefined): EntryState {
+  const ok = out.problems.length === 0;
+  return {
+    spec,
+    closure: out.closure,
+    closureSet: same?.closure === out.closure && same.closureSet ? same.closureSet : new Set(out.closure),
+    objects: ok ? out.objects : (previous?.objects ?? []),
+    refs: ok ? out.refs : (previous?.refs ?? []),
+    problems: out.problems,
+  };
 }
 
 /** The rendering state an environment starts with: its configured entries, nothing rendered yet. */

@@ -1,12 +1,10 @@
-import { closureHasAny, KUSTOMIZATION_FILE_NAMES, touchKeys } from '../core/kustomize';
+import { closureHasAny, touchKeys, type KustomizeProblem } from '../core/kustomize';
+import type { SensitiveRules } from '../core/redact';
 import { CatFile } from './reader/cat-file';
+import type { GitEnv } from './reader/git-env';
 import type { FileChange } from './reader/log-stream';
 import { BlobContents, RepoTree } from './reader/repo-tree';
-import { EntryRenderer, type RenderedObject } from './render-entries';
-import type { KustomizeProblem } from '../core/kustomize';
-import type { SensitiveRules } from '../core/redact';
-import type { GitEnv } from './reader/git-env';
-import type { EntrySpec } from './render-entries';
+import { blobsToPrefetch, EntryRenderer, type EntrySpec, type RenderedObject } from './render-entries';
 
 /** A rendering environment as the workers see it: entries in the indexer's order, with their closure at the start. */
 export interface PoolEnvironment {
@@ -46,7 +44,6 @@ export interface WireBatch {
   docs: Array<[string, string]>;
 }
 
-const KUSTOMIZATION_NAMES = new Set<string>(KUSTOMIZATION_FILE_NAMES);
 
 /**
  * What a render worker holds (see RenderPool): its own tree, git reader and
@@ -96,14 +93,7 @@ export class BatchRenderer {
       this.closuresKnown = true;
     }
     // The blobs renders will probably read, in one round trip: kustomization files and files in a closure.
-    const wanted: string[] = [];
-    for (const files of commits) {
-      for (const fc of files) {
-        if (!fc.newBlob || fc.status === 'D' || fc.newMode === '160000') continue;
-        if (KUSTOMIZATION_NAMES.has(fc.path.slice(fc.path.lastIndexOf('/') + 1)) || this.closures.some((l) => l.some((c) => c?.has(fc.path)))) wanted.push(fc.newBlob);
-      }
-    }
-    await this.renderer.prefetch(wanted);
+    await this.renderer.prefetch(blobsToPrefetch(commits, (path) => this.closures.some((l) => l.some((c) => c?.has(path)))));
     const sent = new Map<string, { closure: string[]; objects: RenderedObject[] }>();
     const out: WireRender[][] = [];
     for (const files of commits) {

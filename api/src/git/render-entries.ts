@@ -8,12 +8,14 @@ import {
   createKustomizeCache,
   deepEqual,
   findKustomizeEntryPoints,
+  KUSTOMIZATION_FILE_NAMES,
   renderKustomization,
   type KustomizeEntryPoint,
   type KustomizeProblem,
 } from '../core/kustomize';
 import { isBuiltinClusterScoped, loadYamlDocuments, parseManifestFile } from '../core/manifests';
 import { redactObject, type SensitiveRules } from '../core/redact';
+import type { FileChange } from './reader/log-stream';
 import type { BlobContents, RepoTree } from './reader/repo-tree';
 import { fluxSubstitute } from '../core/kustomize/flux-substitute';
 
@@ -61,6 +63,24 @@ export interface EntryRendererOptions {
 }
 
 const FLUX_APPLIED = new Set(['targetNamespace']);
+
+const KUSTOMIZATION_NAMES = new Set<string>(KUSTOMIZATION_FILE_NAMES);
+
+/**
+ * The new blobs among these commits' changes that renders will probably read: kustomization files,
+ * and files `read` names (in a closure, or matched by a rendering environment). Loaded in one go
+ * (EntryRenderer.prefetch), they save a round trip to git per render.
+ */
+export function blobsToPrefetch(commits: Iterable<readonly FileChange[]>, read: (path: string) => boolean): string[] {
+  const out: string[] = [];
+  for (const files of commits) {
+    for (const fc of files) {
+      if (!fc.newBlob || fc.status === 'D' || fc.newMode === '160000') continue;
+      if (KUSTOMIZATION_NAMES.has(fc.path.slice(fc.path.lastIndexOf('/') + 1)) || read(fc.path)) out.push(fc.newBlob);
+    }
+  }
+  return out;
+}
 
 const specKeys = new WeakMap<EntrySpec, string>();
 
