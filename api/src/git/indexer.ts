@@ -19,7 +19,7 @@ import type { GitSource } from './source';
 import { closureHasAny, findKustomizeEntryPoints, isUnder, touchKeys, type KustomizeProblem } from '../core/kustomize';
 import { normalizePath } from '../core/kustomize/paths';
 import { loadDocuments } from '../store/documents';
-import { blobsToPrefetch, EntryRenderer, specFromEntryPoint, specKey, type EntryOutput, type EntrySpec, type RenderedObject } from './render-entries';
+import { blobsToPrefetch, DesiredObjects, EntryRenderer, specFromEntryPoint, specKey, type EntryOutput, type EntrySpec, type RenderedObject } from './render-entries';
 import { defaultRenderWorkerScript, objectsOf, RenderPool, type WireBatch, type WireRender } from './render-pool';
 import { availableParallelism } from 'node:os';
 
@@ -183,6 +183,8 @@ export class RepositoryIndexer {
   /** The repository's files at the commit being applied (only kept when an environment renders). */
   private tree: RepoTree | null = null;
   private renderer: EntryRenderer | null = null;
+  /** Rendered objects → desired objects, for this thread's renders and the render workers' alike. */
+  private desired: DesiredObjects | null = null;
   /** Render workers of this run (render: kustomize environments), when it spans several batches. */
   private pool: RenderPool | null = null;
   /** The environments the pool renders, with their index in its environment list. */
@@ -310,7 +312,8 @@ export class RepositoryIndexer {
       if (last) for (const e of await lsTree(source.dir, last, [], { env: source.env })) if (e.type === 'blob') tree.set(e.path, e.sha);
       this.tree = tree;
       const blobs = new BlobContents(() => (this.catFile ??= new CatFile(this.o.source.dir, { env: this.o.source.env, maxBytes: this.o.repo.maxFileSize })));
-      this.renderer = new EntryRenderer({ tree, blobs, installKey: this.o.installKey, sensitive: this.o.sensitive, maxFileBytes: this.o.repo.maxFileSize });
+      const desired = (this.desired = new DesiredObjects({ installKey: this.o.installKey, sensitive: this.o.sensitive, maxFileBytes: this.o.repo.maxFileSize }));
+      this.renderer = new EntryRenderer({ tree, blobs, maxFileBytes: this.o.repo.maxFileSize, desired });
     }
     for (const env of this.envs) {
       const name = env.spec.name;
@@ -381,8 +384,6 @@ export class RepositoryIndexer {
       gitDir: this.o.source.dir,
       gitEnv: this.o.source.env,
       maxFileBytes: this.o.repo.maxFileSize,
-      installKey: new Uint8Array(this.o.installKey),
-      sensitive: this.o.sensitive,
       tree: this.tree.entries(),
       environments: envs.map((e) => ({
         name: e.spec.name,
@@ -782,9 +783,10 @@ export class RepositoryIndexer {
   /**
    * renderCommit for an environment the pool rendered: the same entries at the same commits, so the
    * same state, render records and owned objects as rendering here. `lastOut` holds each entry's
-   * previous render in this batch (what the worker's changes are against).
+   * previous render in this batch (what the worker's changes are against). The rendered objects
+   * become desired objects here, in commit order, as renderEntry's do.
    */
-  private applyRendered(env: EnvState, pooled: number, commit: LogCommit, seq: number, touched: Set<string>, wire: WireRender[], lastOut: Map<string, { closure: string[]; objects: RenderedObject[] }>, renders: PendingRender[], entriesChanged: Map<string, EntryState | null>): void {
+  private applyRendered(env: EnvState, pooled: number, commit: LogCommit, seq: number, touched: Set<string>, wire: WireRender[], lastOut: Map<string, { closure: string[]; objects: Record<string, unknown>[] }>, docs: Map<string, string>, renders: PendingRender[], entriesChanged: Map<string, EntryState | null>): void {
     const r = env.render!;
     for (const w of wire) {
       if (w.env !== pooled) continue;
@@ -794,9 +796,10 @@ export class RepositoryIndexer {
       const last = lastOut.get(k);
       const closure = w.closure ?? last?.closure;
       if (!closure) throw new Error(`render worker sent no closure for ${w.dir}`);
-      const objects = objectsOf(w, last?.objects);
+      const objects = objectsOf(w.objects, last?.objects, w.dir);
       lastOut.set(k, { closure, objects });
-      const state = entryStateOf(prev.spec, { closure, problems: w.problems, objects, refs: w.refs }, prev, prev);
+      const out = this.desired!.output({ closure, problems: w.problems, objects, refs: w.refs }, prev.spec, env.spec.defaultNamespace, docs);
+      const state = entryStateOf(prev.spec, out, prev, prev);
       this.recordRender(env, w.dir, prev, state, commit, seq, touched, renders, entriesChanged);
     }
   }
@@ -893,8 +896,7 @@ export class RepositoryIndexer {
     if (this.renderer && this.envs.some((e) => e.render && !this.pooled.has(e))) await this.renderer.prefetch(this.renderBlobs(commits, firstParent));
     // The pool's renders of this batch (it got exactly the new first-parent commits, in order).
     const rendered = q.rendered ? await q.rendered : null;
-    if (rendered) for (const [h, json] of rendered.docs) parsed.docs.set(h, json);
-    const lastOut = new Map<string, { closure: string[]; objects: RenderedObject[] }>();
+    const lastOut = new Map<string, { closure: string[]; objects: Record<string, unknown>[] }>();
     let fp = 0;
     // Apply to the in-memory state; if the transaction below fails the run stops, and a rerun reloads state from the database.
     const commitRows: unknown[][] = [];
@@ -942,7 +944,7 @@ export class RepositoryIndexer {
           const pooled = this.pooled.get(env);
           if (pooled !== undefined) {
             if (!wire) throw new Error(`render workers sent no renders for commit ${c.sha}`);
-            this.applyRendered(env, pooled, c, seq, touched, wire, lastOut, renders, entriesChanged.get(name)!);
+            this.applyRendered(env, pooled, c, seq, touched, wire, lastOut, parsed.docs, renders, entriesChanged.get(name)!);
           } else if (env.render) await this.renderCommit(env, c, seq, touched, parsed.docs, renders, entriesChanged.get(name)!);
           revisions.push(...this.revisionsFor(env, c, seq, touched, currentChanged.get(name)!));
         }

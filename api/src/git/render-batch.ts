@@ -1,10 +1,9 @@
 import { closureHasAny, touchKeys, type KustomizeProblem } from '../core/kustomize';
-import type { SensitiveRules } from '../core/redact';
 import { CatFile } from './reader/cat-file';
 import type { GitEnv } from './reader/git-env';
 import type { FileChange } from './reader/log-stream';
 import { BlobContents, RepoTree } from './reader/repo-tree';
-import { blobsToPrefetch, EntryRenderer, type EntrySpec, type RenderedObject } from './render-entries';
+import { blobsToPrefetch, EntryRenderer, type EntrySpec } from './render-entries';
 
 /** A rendering environment as the workers see it: entries in the indexer's order, with their closure at the start. */
 export interface PoolEnvironment {
@@ -17,8 +16,6 @@ export interface RenderPoolInit {
   gitDir: string;
   gitEnv: GitEnv;
   maxFileBytes: number;
-  installKey: Uint8Array;
-  sensitive?: SensitiveRules;
   /** The repository's files (path, blob) at the commit before the first batch. */
   tree: Array<[string, string]>;
   environments: PoolEnvironment[];
@@ -32,16 +29,22 @@ export interface WireRender {
   /** The closure; null when it is the one of this entry's previous render in the same batch. */
   closure: string[] | null;
   problems: KustomizeProblem[];
-  /** The output objects, whole or as changes against this entry's previous render in the same batch. */
-  objects: { full: RenderedObject[] } | { length: number; changed: Array<[number, RenderedObject]> };
+  /**
+   * The rendered objects (RawOutput.objects), whole or as the places that hold another instance
+   * than in this entry's previous render in the same batch. The indexing thread turns them into
+   * desired objects (serializing, redacting and hashing is a fifth of a render's work, and this
+   * thread is the one the run waits for).
+   */
+  objects: WireObjects<Record<string, unknown>>;
   refs: EntrySpec[];
 }
+
+/** A list, whole or as the places where it differs from the list sent before. */
+export type WireObjects<T> = { full: T[] } | { length: number; changed: Array<[number, T]> };
 
 export interface WireBatch {
   /** Per commit sent (in order), the entries rendered at it, in environment and entry order. */
   commits: WireRender[][];
-  /** Documents of the objects first met in this batch (hash → canonical JSON). */
-  docs: Array<[string, string]>;
 }
 
 
@@ -67,8 +70,6 @@ export class BatchRenderer {
     this.renderer = new EntryRenderer({
       tree: this.tree,
       blobs: new BlobContents(() => catFile),
-      installKey: Buffer.from(init.installKey),
-      sensitive: init.sensitive,
       maxFileBytes: init.maxFileBytes,
     });
     this.envs = init.environments;
@@ -83,18 +84,17 @@ export class BatchRenderer {
   }
 
   async render(commits: FileChange[][]): Promise<WireBatch> {
-    const docs = new Map<string, string>();
     if (!this.closuresKnown) {
       // Batches went by without rendering: each entry's closure as of now is the one of a render now.
       for (let e = 0; e < this.envs.length; e++) {
         const env = this.envs[e]!;
-        for (let i = 0; i < env.entries.length; i++) this.noteClosure(e, i, (await this.renderer.render(env.entries[i]!.spec, env.defaultNamespace, docs)).closure);
+        for (let i = 0; i < env.entries.length; i++) this.noteClosure(e, i, (await this.renderer.renderRaw(env.entries[i]!.spec)).closure);
       }
       this.closuresKnown = true;
     }
     // The blobs renders will probably read, in one round trip: kustomization files and files in a closure.
     await this.renderer.prefetch(blobsToPrefetch(commits, (path) => this.closures.some((l) => l.some((c) => c?.has(path)))));
-    const sent = new Map<string, { closure: string[]; objects: RenderedObject[] }>();
+    const sent = new Map<string, { closure: string[]; objects: Record<string, unknown>[] }>();
     const out: WireRender[][] = [];
     for (const files of commits) {
       this.tree.apply(files);
@@ -111,7 +111,7 @@ export class BatchRenderer {
           const c = this.closures[e]![i] ?? null;
           if (c !== null && !closureHasAny(c, keys)) continue;
           const spec = env.entries[i]!.spec;
-          const r = await this.renderer.render(spec, env.defaultNamespace, docs);
+          const r = await this.renderer.renderRaw(spec);
           this.noteClosure(e, i, r.closure);
           const k = `${e}\0${i}`;
           const prev = sent.get(k);
@@ -128,7 +128,7 @@ export class BatchRenderer {
       }
       out.push(rendered);
     }
-    return { commits: out, docs: [...docs] };
+    return { commits: out };
   }
 
   close(): Promise<void> {
@@ -141,25 +141,23 @@ export class BatchRenderer {
   }
 }
 
-/** The objects a WireRender describes, given the previous render's objects in the same batch (kept as they were where unchanged). */
-export function objectsOf(w: WireRender, previous: RenderedObject[] | undefined): RenderedObject[] {
-  if ('full' in w.objects) return w.objects.full;
-  if (previous === undefined) throw new Error(`render worker sent changes for ${w.dir} without a previous render`);
-  if (w.objects.changed.length === 0 && w.objects.length === previous.length) return previous;
-  const out = previous.slice(0, w.objects.length);
-  for (const [i, o] of w.objects.changed) out[i] = o;
+/** The list `w` describes, given the list sent before it (whose instances are kept where unchanged). */
+export function objectsOf<T>(w: WireObjects<T>, previous: T[] | undefined, dir: string): T[] {
+  if ('full' in w) return w.full;
+  if (previous === undefined) throw new Error(`render worker sent changes for ${dir} without a previous render`);
+  if (w.changed.length === 0 && w.length === previous.length) return previous;
+  const out = previous.slice(0, w.length);
+  for (const [i, o] of w.changed) out[i] = o;
   return out;
 }
 
-/** How `next` differs from `previous` (same instance or same key and hash: unchanged), or the whole list when that is shorter to say. */
-export function objectsDelta(previous: RenderedObject[] | undefined, next: RenderedObject[]): WireRender['objects'] {
+/** How `next` differs from `previous` (`same`: unchanged; by default the same instance), or the whole list when that is shorter to say. */
+export function objectsDelta<T>(previous: T[] | undefined, next: T[], same: (a: T, b: T) => boolean = (a, b) => a === b): WireObjects<T> {
   if (previous === undefined || previous.length !== next.length) return { full: next };
-  const changed: Array<[number, RenderedObject]> = [];
+  const changed: Array<[number, T]> = [];
   for (let i = 0; i < next.length; i++) {
-    const a = previous[i]!;
-    const b = next[i]!;
-    if (a === b || (a.key === b.key && a.hash === b.hash)) continue;
-    changed.push([i, b]);
+    if (same(previous[i]!, next[i]!)) continue;
+    changed.push([i, next[i]!]);
     if (changed.length * 2 > next.length) return { full: next };
   }
   return { length: next.length, changed };

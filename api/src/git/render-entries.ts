@@ -56,6 +56,13 @@ export interface EntryOutput {
 export interface EntryRendererOptions {
   tree: RepoTree;
   blobs: BlobContents;
+  /** Blobs larger than the repository's maxFileSize are not read. */
+  maxFileBytes: number;
+  /** For render(): what turns rendered objects into desired objects (render workers only renderRaw). */
+  desired?: DesiredObjects;
+}
+
+export interface DesiredObjectsOptions {
   installKey: Buffer;
   sensitive?: SensitiveRules;
   /** Output objects larger than the repository's maxFileSize are refused like files are. */
@@ -170,33 +177,31 @@ function findBinary(): Promise<{ cmd: string; args: (dir: string, none: boolean)
   return binaryCommand;
 }
 
+/** One render of an entry at one tree, before its objects become desired objects (EntryRenderer.renderRaw). */
+export interface RawOutput {
+  closure: string[];
+  problems: KustomizeProblem[];
+  /** The rendered objects, meaningful when there are no problems. Shared with the renderer's caches: read only. */
+  objects: Record<string, unknown>[];
+  refs: EntrySpec[];
+}
+
 /**
  * Renders entry directories at the commit a RepoTree stands on, for the Git
  * indexer: reads blobs on demand (the indexer prefetches what a batch
  * changed), re-renders until every file the render asked for was loaded, and
  * reuses everything the last renders built that the commit did not change
- * (directory builds, transformed and finished objects, desired documents).
- * Rendered objects become desired objects the way plain manifest files do
- * (parseManifestFile: identity, namespace defaulting; redaction; content hash).
+ * (directory builds, transformed and finished objects). `desired` turns the
+ * rendered objects into desired objects; render workers leave that to the
+ * indexing thread (see RenderPool).
  */
 export class EntryRenderer {
   private readonly parseCache = createKustomizeCache();
   /**
-   * The last output per entry scope, with the tree generation it was rendered at: another
+   * The last output per entry spec, with the tree generation it was rendered at: another
    * environment rendering the same entry the same way at the same tree gets it for free.
    */
-  private readonly outputs = new Map<string, { generation: number; out: EntryOutput }>();
-  /**
-   * The previous render's raw objects per entry scope, with what they became and the output list:
-   * the renderer hands out the very same (never changed) instance for an object whose inputs did
-   * not change, at the same position, so most objects of a render cost a pointer comparison, and a
-   * render whose objects are all the same instances returns the previous output list itself (the
-   * indexer then has nothing to compare). An object equal to its previous self but a new instance
-   * is not serialized, normalized and hashed again either.
-   */
-  private readonly last = new Map<string, { objs: Record<string, unknown>[]; desired: Array<RenderedObject | null>; out: RenderedObject[]; byKey: Map<string, number> | null }>();
-  /** What each rendered object instance became, per entry scope (an object that moved in the list). */
-  private readonly byInstance = new Map<string, WeakMap<object, RenderedObject>>();
+  private readonly outputs = new Map<string, { generation: number; out: RawOutput }>();
   /** Renders done (not answered from the cache), for summaries and benchmarks. */
   renders = 0;
   cacheHits = 0;
@@ -216,8 +221,14 @@ export class EntryRenderer {
    * canonical JSON) for the caller to store.
    */
   async render(spec: EntrySpec, defaultNamespace: string, docs: Map<string, string>): Promise<EntryOutput> {
+    if (!this.o.desired) throw new Error('this entry renderer only renders objects (renderRaw): it was given no DesiredObjects');
+    return this.o.desired.output(await this.renderRaw(spec), spec, defaultNamespace, docs);
+  }
+
+  /** The rendered objects of `spec` at the current tree (the same instances as last time where nothing they depend on changed). */
+  async renderRaw(spec: EntrySpec): Promise<RawOutput> {
     const { tree, blobs } = this.o;
-    const scope = `${specKey(spec)}\0${defaultNamespace}`;
+    const scope = specKey(spec);
     const generation = tree.generation('');
     const hit = this.outputs.get(scope);
     if (hit !== undefined && hit.generation === generation) {
@@ -259,13 +270,78 @@ export class EntryRenderer {
       objects = sub.objects;
       problems.push(...sub.problems);
     }
-    const out: EntryOutput = { closure: result.files, problems, objects: [], refs: [] };
+    const out: RawOutput = { closure: result.files, problems, objects: [], refs: [] };
     if (!problems.length) {
-      out.objects = this.toDesired(objects, scope, defaultNamespace, spec, problems, docs);
+      out.objects = objects;
       for (const ep of findKustomizeEntryPoints(objects)) out.refs.push(specFromEntryPoint(ep, spec.dir, spec.renderer));
-      if (problems.length) out.objects = [];
     }
     this.outputs.set(scope, { generation, out });
+    return out;
+  }
+
+  /** `kustomize build` / `kubectl kustomize` on a temporary copy of the closure's files. */
+  private async renderBinary(spec: EntrySpec, closure: readonly string[]): Promise<{ objects: Record<string, unknown>[] } | { problem: KustomizeProblem }> {
+    const bin = await findBinary();
+    const file = closure.find((p) => /(^|\/)(kustomization\.ya?ml|Kustomization)$/.test(p) && this.o.tree.blob(p)) ?? spec.dir;
+    if (!bin) return { problem: { file, field: '', message: 'renderer: binary needs a kustomize or kubectl binary on PATH; neither could be run', code: 'unsupported' } };
+    const root = await mkdtemp(join(tmpdir(), 'driftline-kustomize-'));
+    try {
+      const { tree, blobs } = this.o;
+      for (const p of closure) {
+        const blob = p.endsWith('/') ? null : tree.blob(p);
+        if (!blob) continue;
+        const content = blobs.get(blob);
+        if (content === undefined) continue;
+        await mkdir(dirname(join(root, p)), { recursive: true });
+        await writeFile(join(root, p), content);
+      }
+      await mkdir(join(root, spec.dir), { recursive: true });
+      const r = await run(bin.cmd, bin.args(spec.dir || '.', spec.loadRestrictions === 'none'), root);
+      if (r.code !== 0) {
+        const msg = r.stderr.trim().split('\n').slice(-3).join(' | ') || `exited with ${r.code}`;
+        return { problem: { file, field: '', message: `${bin.cmd} failed: ${msg.replaceAll(root + '/', '')}`, code: 'invalid' } };
+      }
+      let docs: unknown[];
+      try {
+        docs = loadYamlDocuments(r.stdout).documents;
+      } catch (e) {
+        return { problem: { file, field: '', message: `${bin.cmd} printed output that is not YAML: ${(e as Error).message}`, code: 'invalid' } };
+      }
+      return { objects: docs.filter((d): d is Record<string, unknown> => d !== null && typeof d === 'object' && !Array.isArray(d)) };
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  }
+}
+
+/**
+ * Rendered objects become desired objects the way plain manifest files do
+ * (parseManifestFile: identity, namespace defaulting; redaction; content
+ * hash). Kept per entry and default namespace: an object instance met before,
+ * or equal to the object of its identity in the last output, is not
+ * serialized, normalized and hashed again, and an output whose objects are all
+ * the last output's instances is the last output list itself (the indexer then
+ * has nothing to compare).
+ */
+export class DesiredObjects {
+  /** The last output per scope: its rendered objects, what each became, and the output list. */
+  private readonly last = new Map<string, { objs: Record<string, unknown>[]; desired: Array<RenderedObject | null>; out: RenderedObject[]; byKey: Map<string, number> | null }>();
+  /** What each rendered object instance became, per scope (an object that moved in the list). */
+  private readonly byInstance = new Map<string, WeakMap<object, RenderedObject>>();
+
+  constructor(private readonly o: DesiredObjectsOptions) {}
+
+  /** A render's output with desired objects. New documents are added to `docs` (hash → canonical JSON). */
+  output(raw: RawOutput, spec: EntrySpec, defaultNamespace: string, docs: Map<string, string>): EntryOutput {
+    const out: EntryOutput = { closure: raw.closure, problems: raw.problems, objects: [], refs: raw.refs };
+    if (!raw.problems.length) {
+      const problems: KustomizeProblem[] = [];
+      out.objects = this.toDesired(raw.objects, `${specKey(spec)}\0${defaultNamespace}`, defaultNamespace, spec, problems, docs);
+      if (problems.length) {
+        out.problems = problems;
+        out.objects = [];
+      }
+    }
     return out;
   }
 
@@ -325,40 +401,6 @@ export class EntryRenderer {
     // A render with problems is not kept (the entry keeps its last good objects; the next render compares with this one).
     if (!problems.length) this.last.set(scope, { objs: objects, desired, out, byKey: null });
     return out;
-  }
-
-  /** `kustomize build` / `kubectl kustomize` on a temporary copy of the closure's files. */
-  private async renderBinary(spec: EntrySpec, closure: readonly string[]): Promise<{ objects: Record<string, unknown>[] } | { problem: KustomizeProblem }> {
-    const bin = await findBinary();
-    const file = closure.find((p) => /(^|\/)(kustomization\.ya?ml|Kustomization)$/.test(p) && this.o.tree.blob(p)) ?? spec.dir;
-    if (!bin) return { problem: { file, field: '', message: 'renderer: binary needs a kustomize or kubectl binary on PATH; neither could be run', code: 'unsupported' } };
-    const root = await mkdtemp(join(tmpdir(), 'driftline-kustomize-'));
-    try {
-      const { tree, blobs } = this.o;
-      for (const p of closure) {
-        const blob = p.endsWith('/') ? null : tree.blob(p);
-        if (!blob) continue;
-        const content = blobs.get(blob);
-        if (content === undefined) continue;
-        await mkdir(dirname(join(root, p)), { recursive: true });
-        await writeFile(join(root, p), content);
-      }
-      await mkdir(join(root, spec.dir), { recursive: true });
-      const r = await run(bin.cmd, bin.args(spec.dir || '.', spec.loadRestrictions === 'none'), root);
-      if (r.code !== 0) {
-        const msg = r.stderr.trim().split('\n').slice(-3).join(' | ') || `exited with ${r.code}`;
-        return { problem: { file, field: '', message: `${bin.cmd} failed: ${msg.replaceAll(root + '/', '')}`, code: 'invalid' } };
-      }
-      let docs: unknown[];
-      try {
-        docs = loadYamlDocuments(r.stdout).documents;
-      } catch (e) {
-        return { problem: { file, field: '', message: `${bin.cmd} printed output that is not YAML: ${(e as Error).message}`, code: 'invalid' } };
-      }
-      return { objects: docs.filter((d): d is Record<string, unknown> => d !== null && typeof d === 'object' && !Array.isArray(d)) };
-    } finally {
-      await rm(root, { recursive: true, force: true });
-    }
   }
 }
 

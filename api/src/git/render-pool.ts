@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import type { FileChange } from './reader/log-stream';
 import type { RenderPoolInit, WireBatch } from './render-batch';
 
-export { objectsDelta, objectsOf, type PoolEnvironment, type RenderPoolInit, type WireBatch, type WireRender } from './render-batch';
+export { objectsDelta, objectsOf, type PoolEnvironment, type RenderPoolInit, type WireBatch, type WireObjects, type WireRender } from './render-batch';
 
 /**
  * Rendering a long history on several threads (render: kustomize).
