@@ -1,7 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import picomatch from 'picomatch';
-import { compareObject, CompareOptions, CompareResult, LiveInput, ManagedFieldsEntry, compileCompareOptions } from '../core/drift';
+import { compareObject, CompareOptions, CompareResult, isInSync, LiveInput, ManagedFieldsEntry, compileCompareOptions } from '../core/drift';
 import { createTwoFilesPatch } from 'diff';
 import { stableYaml } from '../core/diff';
 import { appendPathSegment } from '../core/drift/pointer';
@@ -453,8 +453,15 @@ export class ReportBuilder {
     const inSync = (d: string | null, l: string | null, m: string | null): boolean => {
       if (d === null && l === null) return true;
       if (d === null || l === null) return false;
+      if (d === l) {
+        // The same document on both sides: compareObject walks one value against itself, and every field
+        // is equal (no owner is asked about anything), so it is in sync whatever the rules (and it parses
+        // only one document: the same hash is the same object here).
+        const doc = docs.get(d);
+        if (isPlainObject(doc)) return true;
+      }
       for (const x of memo) if (x.d === d && x.l === l && x.m === m) return x.v;
-      const v = compare(d, l, m).type === 'in-sync';
+      const v = isInSync(docs.get(d), liveInput(l, m), options);
       if (memo.length >= 8) memo.shift();
       memo.push({ d, l, m, v });
       return v;

@@ -92,14 +92,8 @@ export function compareObject(
   live: LiveInput | null | undefined,
   opts: CompareOptions,
 ): CompareResult {
-  const c = compileCompareOptions(opts);
-  const d = isObj(desired) ? desired : null;
-  const l = live != null && isObj(live.body) ? (live.body as Obj) : null;
-  if (d === null && l === null) throw new Error('compareObject: neither a desired nor a live object');
-
-  const id = identityOf(d, l);
-  const rules = c.ignore.filter((r) => r.matches(id));
-  const wholeIgnored = rules.some((r) => r.segs === null && r.manager === null);
+  const s = setUp(desired, live, opts);
+  const { c, d, l } = s;
   const ignoredResult = (nd: Obj | null, nl: Obj | null): CompareResult => ({
     type: 'in-sync',
     changes: [],
@@ -110,11 +104,11 @@ export function compareObject(
   });
 
   if (l === null) {
-    if (wholeIgnored) return ignoredResult(cleanBody(d!), null);
+    if (s.wholeIgnored) return ignoredResult(cleanBody(d!), null);
     return { type: 'missing', changes: [], normalizedDesired: cleanBody(d!), normalizedLive: null };
   }
   if (d === null) {
-    if (wholeIgnored) return ignoredResult(null, cleanBody(l));
+    if (s.wholeIgnored) return ignoredResult(null, cleanBody(l));
     return {
       type: isOwnedByEnvironment(l, c) ? 'orphaned' : 'unmanaged',
       changes: [],
@@ -122,16 +116,8 @@ export function compareObject(
       normalizedLive: cleanBody(l),
     };
   }
-  if (wholeIgnored) return ignoredResult(cleanBody(d), cleanBody(l));
-
-  const mgrAll: Matcher[] = [];
-  const pointerRules: CompiledIgnore[] = [];
-  for (const r of rules) {
-    if (r.segs !== null) pointerRules.push(r);
-    else if (r.manager !== null) mgrAll.push(r.manager);
-  }
-  const w = new Walker(c, d, l, live!, id.group, mgrAll, pointerRules);
-  w.obj(d, l, rootSchema(id.group, id.kind, c.markers, c.markersId));
+  if (s.wholeIgnored) return ignoredResult(cleanBody(d), cleanBody(l));
+  const w = walk(s, d, l, live!, false);
   return {
     type: w.changes.length > 0 ? 'modified' : 'in-sync',
     changes: w.changes,
@@ -139,6 +125,51 @@ export function compareObject(
     normalizedLive: w.ol as Obj,
     ...(w.traced ? { normalizers: [...w.traced].sort() } : {}),
   };
+}
+
+/**
+ * compareObject(desired, live, opts).type === 'in-sync', without building the
+ * result: the same walk stops at the first difference that counts (one a
+ * list-matching trial does not take back), and builds no changes or
+ * normalized bodies.
+ */
+export function isInSync(desired: object | null | undefined, live: LiveInput | null | undefined, opts: CompareOptions): boolean {
+  const s = setUp(desired, live, opts);
+  if (s.wholeIgnored) return true;
+  if (s.d === null || s.l === null) return false;
+  return walk(s, s.d, s.l, live!, true).changes.length === 0;
+}
+
+interface SetUp {
+  c: CompiledOptions;
+  d: Obj | null;
+  l: Obj | null;
+  id: ObjectIdentity;
+  rules: CompiledIgnore[];
+  wholeIgnored: boolean;
+}
+
+function setUp(desired: object | null | undefined, live: LiveInput | null | undefined, opts: CompareOptions): SetUp {
+  const c = compileCompareOptions(opts);
+  const d = isObj(desired) ? desired : null;
+  const l = live != null && isObj(live.body) ? (live.body as Obj) : null;
+  if (d === null && l === null) throw new Error('compareObject: neither a desired nor a live object');
+  const id = identityOf(d, l);
+  const rules = c.ignore.filter((r) => r.matches(id));
+  return { c, d, l, id, rules, wholeIgnored: rules.some((r) => r.segs === null && r.manager === null) };
+}
+
+/** Walks both sides (neither wholly ignored); `equality`: isInSync's walk. */
+function walk(s: SetUp, d: Obj, l: Obj, live: LiveInput, equality: boolean): Walker {
+  const mgrAll: Matcher[] = [];
+  const pointerRules: CompiledIgnore[] = [];
+  for (const r of s.rules) {
+    if (r.segs !== null) pointerRules.push(r);
+    else if (r.manager !== null) mgrAll.push(r.manager);
+  }
+  const w = new Walker(s.c, d, l, live, s.id.group, mgrAll, pointerRules, equality);
+  w.obj(d, l, rootSchema(s.id.group, s.id.kind, s.c.markers, s.c.markersId));
+  return w;
 }
 
 function identityOf(d: Obj | null, l: Obj | null): ObjectIdentity {
@@ -199,6 +230,12 @@ class Walker implements DefaultContext {
   private own: OwnershipIndex | null | undefined = undefined;
   private laTrusted: boolean | undefined = undefined;
   private laManager: string | undefined = undefined;
+  /**
+   * isInSync's walk (`equality`): a recorded change is a placeholder, and it halts the walk, which
+   * unwinds (each level restoring its state) to the list-matching trial that takes it back, or to the
+   * top, where the answer is "not in sync".
+   */
+  halt = false;
 
   constructor(
     private readonly c: CompiledOptions,
@@ -208,6 +245,7 @@ class Walker implements DefaultContext {
     group: string,
     private readonly mgrAll: readonly Matcher[],
     pointerRules: readonly CompiledIgnore[],
+    private readonly equality: boolean,
   ) {
     this.builtin = BUILTIN_GROUPS.has(group);
     this.ign = pointerRules.length > 0 ? { active: pointerRules, mgr: null } : null;
@@ -237,8 +275,9 @@ class Walker implements DefaultContext {
   obj(d: Obj, l: Obj, s: Schema): void {
     const f = s.f;
     const any = s.any;
-    const outD: Obj = {};
-    const outL: Obj = {};
+    // isInSync's walk builds no normalized objects (lists are still built: their lengths are indexes).
+    const outD: Obj | null = this.equality ? null : {};
+    const outL: Obj | null = this.equality ? null : {};
     const savedPod = this.podSpec;
     if (s.podSpec === true && l !== EMPTY_OBJ) this.podSpec = l;
     for (const k of Object.keys(d)) {
@@ -251,8 +290,10 @@ class Walker implements DefaultContext {
       }
       const lv = l[k];
       if (cs.pass === true) {
-        outD[k] = dv;
-        if (lv !== undefined) outL[k] = lv;
+        if (outD !== null) {
+          outD[k] = dv;
+          if (lv !== undefined) outL![k] = lv;
+        }
         continue;
       }
       const saved = this.ign;
@@ -266,10 +307,15 @@ class Walker implements DefaultContext {
       else this.pair(dv, lv, cs);
       this.stack.pop();
       this.ign = saved;
+      if (this.halt) {
+        this.podSpec = savedPod;
+        return;
+      }
+      if (outD === null) continue;
       const od = this.od;
       const ol = this.ol;
       if (od !== undefined && !isEmptyContainer(od)) outD[k] = od;
-      if (ol !== undefined && !isEmptyContainer(ol)) outL[k] = ol;
+      if (ol !== undefined && !isEmptyContainer(ol)) outL![k] = ol;
     }
     if (l !== EMPTY_OBJ) {
       for (const k of Object.keys(l)) {
@@ -286,7 +332,7 @@ class Walker implements DefaultContext {
           continue;
         }
         if (cs.pass === true) {
-          outL[k] = lv;
+          if (outL !== null) outL[k] = lv;
           continue;
         }
         const saved = this.ign;
@@ -298,13 +344,17 @@ class Walker implements DefaultContext {
         this.liveOnly(lv, cs, k, s, l, d);
         this.stack.pop();
         this.ign = saved;
+        if (this.halt) {
+          this.podSpec = savedPod;
+          return;
+        }
         const ol = this.ol;
-        if (ol !== undefined && !isEmptyContainer(ol)) outL[k] = ol;
+        if (outL !== null && ol !== undefined && !isEmptyContainer(ol)) outL[k] = ol;
       }
     }
     this.podSpec = savedPod;
-    this.od = outD;
-    this.ol = outL;
+    this.od = outD ?? undefined;
+    this.ol = outL ?? undefined;
   }
 
   /** Git sets the field, live does not have it. */
@@ -470,6 +520,7 @@ class Walker implements DefaultContext {
       }
       this.stack.pop();
       this.ign = saved;
+      if (this.halt) return;
     }
     for (let j = 0; j < m; j++) {
       if (used[j] === 1) continue;
@@ -483,6 +534,7 @@ class Walker implements DefaultContext {
       if (this.attribute(l[j])) outL.push(l[j]);
       this.stack.pop();
       this.ign = saved;
+      if (this.halt) return;
     }
     if (reordered) this.trace('keyedListOrder');
     this.od = outD;
@@ -524,6 +576,7 @@ class Walker implements DefaultContext {
       else outL.push(l[j]);
       this.stack.pop();
       this.ign = saved;
+      if (this.halt) return;
     }
     for (let j = 0; j < m; j++) {
       if (used[j] === 1) continue;
@@ -537,6 +590,7 @@ class Walker implements DefaultContext {
       if (merge ? this.attribute(l[j]) : this.atomicExtra(l[j], s)) outL.push(l[j]);
       this.stack.pop();
       this.ign = saved;
+      if (this.halt) return;
     }
     if (reordered) this.trace('setOrder');
     this.od = outD;
@@ -581,7 +635,9 @@ class Walker implements DefaultContext {
           if (j !== i) reordered = true;
           break;
         }
+        // A trial's differences are taken back (isInSync's walk halted at the first one).
         this.changes.length = mark;
+        this.halt = false;
       }
     }
     const leftD: number[] = [];
@@ -616,6 +672,7 @@ class Walker implements DefaultContext {
       }
       this.stack.pop();
       this.ign = saved;
+      if (this.halt) return;
     }
     const outD: unknown[] = [];
     const outL: unknown[] = [];
@@ -636,6 +693,7 @@ class Walker implements DefaultContext {
       if (this.atomicExtra(l[j], s)) outL.push(l[j]);
       this.stack.pop();
       this.ign = saved;
+      if (this.halt) return;
     }
     if (reordered) this.trace('multisetOrder');
     this.od = outD;
@@ -669,6 +727,7 @@ class Walker implements DefaultContext {
       }
       this.stack.pop();
       this.ign = saved;
+      if (this.halt) return;
     }
     for (let j = min; j < m; j++) {
       const seg: ItemSeg = { live: l[j], li: j, list: undefined, keys: undefined, d: -1, o: outL.length, key: undefined };
@@ -681,6 +740,7 @@ class Walker implements DefaultContext {
       if (this.atomicExtra(l[j], s)) outL.push(l[j]);
       this.stack.pop();
       this.ign = saved;
+      if (this.halt) return;
     }
     this.od = outD;
     this.ol = outL;
@@ -889,6 +949,11 @@ class Walker implements DefaultContext {
   }
 
   private record(op: ChangeOp, reason: ChangeReason, desired: unknown, live: unknown, manager: string | undefined): void {
+    if (this.equality) {
+      this.changes.push(PLACEHOLDER);
+      this.halt = true;
+      return;
+    }
     let pointer = '';
     let path = '';
     for (const seg of this.stack) {
@@ -908,6 +973,9 @@ class Walker implements DefaultContext {
     this.changes.push(change);
   }
 }
+
+/** What isInSync's walk records for a change (only whether there is one counts). */
+const PLACEHOLDER: FieldChange = Object.freeze({ pointer: '', path: '', op: 'changed', reason: 'value' });
 
 const LAST_APPLIED_PATH = ['metadata', 'annotations', 'kubectl.kubernetes.io/last-applied-configuration'];
 

@@ -1,5 +1,5 @@
 export * from './types';
-export { compareObject, countsAsDrift, NORMALIZER_NAMES } from './compare';
+export { compareObject, isInSync, countsAsDrift, NORMALIZER_NAMES } from './compare';
 export {
   compileCompareOptions,
   isOwnedByEnvironment,
