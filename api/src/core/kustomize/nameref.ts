@@ -179,12 +179,16 @@ export function fixNameReferences(list: Res[], problems: NameRefProblem[], only?
     l.push(r);
   }
   for (const rule of RULES) {
-    const candidates = (byKind.get(rule.kind) ?? []).filter((c) => rule.group === undefined || groupOf(c) === rule.group);
+    const ofKind = byKind.get(rule.kind);
+    if (ofKind === undefined) continue;
+    const candidates = rule.group === undefined ? ofKind : ofKind.filter((c) => groupOf(c) === rule.group);
     if (candidates.length === 0) continue;
     for (const ref of rule.referrers) {
-      const parts = splitPath(ref.path);
       for (const kind of ref.kinds) {
-        for (const referrer of referrersByKind.get(kind) ?? []) {
+        const referrers = referrersByKind.get(kind);
+        if (referrers === undefined) continue;
+        const parts = splitPath(ref.path);
+        for (const referrer of referrers) {
           visitPath(referrer.obj, parts, false, (parent, key) => {
             fixField(parent, key, rule, candidates, referrer, problems);
           });

@@ -117,10 +117,14 @@ function applySmpDoc(list: Res[], r: Res, patch: Obj): void {
  */
 export function smpMatcher(id: PrevId): (r: Res) => boolean {
   const want = effectiveNamespace(id);
+  const named = (r: Res): boolean => {
+    if (nameOf(r) === id.name) return true;
+    for (const p of r.prev) if (p.name === id.name) return true;
+    return false;
+  };
   return (r) =>
-    // Cheap name check first: this runs for every patch over every object.
-    (nameOf(r) === id.name || r.prev.some((p) => p.name === id.name)) &&
-    allIds(r).some((x) => x.group === id.group && x.version === id.version && x.kind === id.kind && x.name === id.name && effectiveNamespace(x) === want);
+    // Cheap name check first (no allocation): this runs for every patch over every object.
+    named(r) && allIds(r).some((x) => x.group === id.group && x.version === id.version && x.kind === id.kind && x.name === id.name && effectiveNamespace(x) === want);
 }
 
 /** A patch document's identity and matcher, once per document (a compiled plan applies it at every render). */

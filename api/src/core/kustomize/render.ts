@@ -894,16 +894,18 @@ class Renderer {
       cache.transforms.set(key, memo);
     }
     const alive = sub.length === work.length ? null : new Set(sub);
-    const out: Res[] = [];
+    const input = ra.slice();
     const done: Array<TransformDone | undefined> = new Array(ra.length);
+    // The outputs go into `ra` itself, in order: place `o` is written only after place `i` >= `o` was read.
+    let o = 0;
     let w = 0;
-    for (let i = 0; i < ra.length; i++) {
+    for (let i = 0; i < input.length; i++) {
       const d = hits[i];
-      const r = ra[i]!;
+      const r = input[i]!;
       if (d !== undefined) {
         if (inherited) memo.out.set(r, d);
         done[i] = d;
-        if (d.out !== null) out.push(d.out as Res);
+        if (d.out !== null) ra[o++] = d.out as Res;
         continue;
       }
       const c = work[w++]!;
@@ -922,14 +924,13 @@ class Renderer {
         done[i] = t;
         for (const op of t.ops) hitCounts.set(op, (hitCounts.get(op) ?? 0) + 1);
       }
-      if (live) out.push(res);
+      if (live) ra[o++] = res;
     }
-    memo.lastIn = ra.slice();
+    ra.length = o;
+    memo.lastIn = input;
     memo.lastDone = done;
     memo.lastCounts = hitCounts;
     memo.lastDecisions = decisions;
-    ra.length = 0;
-    for (const r of out) ra.push(r);
   }
 
   /** A reused build or compiled plan: what it read is part of what the enclosing build (or the render) read. */
