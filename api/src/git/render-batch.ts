@@ -62,6 +62,8 @@ export class BatchRenderer {
   /** Each entry's closure at the current tree, while `closuresKnown`. */
   private readonly closures: Array<Array<Set<string> | null>>;
   private readonly lastClosure: Array<Array<string[] | null>>;
+  /** The directories of each entry's closure files: a file added there (a new patch) is probably read too. */
+  private readonly closureDirs: Array<Array<Set<string> | null>>;
   private closuresKnown = true;
 
   constructor(init: RenderPoolInit) {
@@ -75,6 +77,7 @@ export class BatchRenderer {
     this.envs = init.environments;
     this.closures = this.envs.map((e) => e.entries.map((x) => (x.closure ? new Set(x.closure) : null)));
     this.lastClosure = this.envs.map((e) => e.entries.map((x) => x.closure));
+    this.closureDirs = this.envs.map((e) => e.entries.map((x) => (x.closure ? dirsOf(x.closure) : null)));
   }
 
   /** Moves the tree past a batch someone else renders. */
@@ -92,8 +95,10 @@ export class BatchRenderer {
       }
       this.closuresKnown = true;
     }
-    // The blobs renders will probably read, in one round trip: kustomization files and files in a closure.
-    await this.renderer.prefetch(blobsToPrefetch(commits, (path) => this.closures.some((l) => l.some((c) => c?.has(path)))));
+    // The blobs renders will probably read, in one round trip: kustomization files, files in a closure and
+    // files added next to them (else a render that reads a new patch file renders twice, around a git round trip).
+    const likely = (path: string) => this.closures.some((l) => l.some((c) => c?.has(path))) || this.closureDirs.some((l) => l.some((d) => d?.has(dirOf(path))));
+    await this.renderer.prefetch(blobsToPrefetch(commits, likely));
     const sent = new Map<string, { closure: string[]; objects: Record<string, unknown>[] }>();
     const out: WireRender[][] = [];
     for (const files of commits) {
@@ -136,9 +141,23 @@ export class BatchRenderer {
   }
 
   private noteClosure(e: number, i: number, closure: string[]): void {
-    if (closure !== this.lastClosure[e]![i]) this.closures[e]![i] = new Set(closure);
+    if (closure !== this.lastClosure[e]![i]) {
+      this.closures[e]![i] = new Set(closure);
+      this.closureDirs[e]![i] = dirsOf(closure);
+    }
     this.lastClosure[e]![i] = closure;
   }
+}
+
+function dirOf(path: string): string {
+  return path.slice(0, Math.max(0, path.lastIndexOf('/')));
+}
+
+/** The directories holding a closure's files (a path ending in '/' is a directory listing). */
+function dirsOf(closure: readonly string[]): Set<string> {
+  const dirs = new Set<string>();
+  for (const p of closure) if (!p.endsWith('/')) dirs.add(dirOf(p));
+  return dirs;
 }
 
 /** The list `w` describes, given the list sent before it (whose instances are kept where unchanged). */
