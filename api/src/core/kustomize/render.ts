@@ -801,15 +801,19 @@ class Renderer {
     const ops = memo !== undefined ? memo.ops : opsOf(plan, opIds);
     const delta = memo === undefined && stale !== undefined ? planDelta(stale.plan as TransformStep[], plan) : null;
     const hits: Array<TransformDone | undefined> = new Array(ra.length);
-    let inherited = false;
+    // Places whose earlier output came from the stale memo by lookup: the new memo records them.
+    const inherited: number[] = [];
     const misses: Res[] = [];
+    // The last run: this memo's, or the stale one's when its outputs can be judged object by object.
+    const prior = memo ?? (delta !== null ? stale : undefined);
     // Objects at the same place as last time (same instance, remembered) need no lookup, and their
-    // matches are already in last time's counts: only the other places change the counts.
-    const lastIn = memo?.lastIn;
-    const counted = memo !== undefined && memo.lastCounts !== undefined && lastIn !== undefined && lastIn.length === ra.length;
+    // matches are already in last time's counts: only the other places change the counts. After a
+    // change of steps, such an object keeps its earlier output when the change does not affect it.
+    const lastIn = prior?.lastIn;
+    const counted = prior !== undefined && prior.lastCounts !== undefined && lastIn !== undefined && lastIn.length === ra.length;
     // Last time's counts are brought up to date in place (the memo is dropped if anything below fails):
     // first without the objects that run again (what they match is `outside` them), then with them.
-    const outside = counted ? memo!.lastCounts! : new Map<number, number>();
+    const outside = counted ? prior!.lastCounts! : new Map<number, number>();
     const count = (d: TransformDone | undefined, by: number) => {
       if (d !== undefined) for (const op of d.ops) outside.set(op, (outside.get(op) ?? 0) + by);
     };
@@ -817,20 +821,20 @@ class Renderer {
     for (let i = 0; i < ra.length; i++) {
       const r = ra[i]!;
       if (lastIn !== undefined && lastIn[i] === r) {
-        const d = memo!.lastDone[i];
-        if (d !== undefined) {
+        const d = prior!.lastDone[i];
+        if (d !== undefined && (delta === null || unaffected(r, d, delta))) {
           hits[i] = d;
           if (!counted) count(d, 1);
           continue;
         }
       }
-      if (counted) count(memo!.lastDone[i], -1);
+      if (counted) count(prior!.lastDone[i], -1);
       let d = memo?.out.get(r);
       if (d === undefined && delta !== null) {
         const was = stale!.out.get(r);
         if (was !== undefined && unaffected(r, was, delta)) {
           d = was;
-          inherited = true;
+          inherited.push(i);
         }
       }
       if (d === undefined) {
@@ -870,7 +874,7 @@ class Renderer {
       if ((plan[i] as RunStep).images) for (const r of list) imageNames.set(r, imageNamesOf(r.obj));
     });
     // An object at the same place had the decisions of last time: unless one of those changed, only the others need checking.
-    const lastDecisions = memo?.lastDecisions;
+    const lastDecisions = prior?.lastDecisions;
     let changedDecision = !counted || lastDecisions === undefined || decisions.size !== lastDecisions.size;
     if (!changedDecision) for (const [op, v] of decisions) if (lastDecisions!.get(op) !== v) changedDecision = true;
     for (const d of changedDecision ? hits : elsewhere.map((i) => hits[i])) {
@@ -903,7 +907,6 @@ class Renderer {
       const d = hits[i];
       const r = input[i]!;
       if (d !== undefined) {
-        if (inherited) memo.out.set(r, d);
         done[i] = d;
         if (d.out !== null) ra[o++] = d.out as Res;
         continue;
@@ -912,7 +915,8 @@ class Renderer {
       const live = alive === null || alive.has(c);
       let res = c;
       if (live && stale !== undefined && !tainted.has(c)) {
-        const was = stale.out.get(r)?.out as Res | null | undefined;
+        const before = prior === stale && lastIn?.[i] === r ? (stale.lastDone[i] ?? stale.out.get(r)) : stale.out.get(r);
+        const was = before?.out as Res | null | undefined;
         if (was && sameRes(was, c)) res = was;
       }
       if (!tainted.has(c)) {
@@ -927,6 +931,7 @@ class Renderer {
       if (live) ra[o++] = res;
     }
     ra.length = o;
+    for (const i of inherited) memo.out.set(input[i]!, hits[i]!);
     memo.lastIn = input;
     memo.lastDone = done;
     memo.lastCounts = hitCounts;
@@ -1290,7 +1295,7 @@ class Renderer {
     const before = new Map<Res, number>();
     for (let i = 0; i < n; i++) {
       const r = ra[i]!;
-      if (last !== undefined && changed !== 'all' && last.input[i] === r && (changed.size === 0 || !last.lookups[i]!.some((x) => changed.has(x)))) {
+      if (last !== undefined && changed !== 'all' && last.input[i] === r && !lookedUpAny(last.lookups[i]!, changed)) {
         keys[i] = last.keys[i]!;
         lookups[i] = last.lookups[i]!;
         outs[i] = last.outs[i];
@@ -1627,6 +1632,8 @@ function unaffected(r: Res, done: TransformDone, delta: PlanDelta): boolean {
   if (delta.images !== null) {
     const names = done.imageNames;
     if (names === undefined) return false;
+    // No image names (most objects): no rule reaches it, before or after.
+    if (names.length === 0) return true;
     // Objects share image names: each set of names is judged once per change.
     const key = names.join('\0');
     let same = delta.images.judged.get(key);
@@ -1637,6 +1644,13 @@ function unaffected(r: Res, done: TransformDone, delta: PlanDelta): boolean {
     if (!same) return false;
   }
   return true;
+}
+
+/** Whether any of these names is in `changed` (a plain loop: this runs for every object of every render). */
+function lookedUpAny(names: readonly string[], changed: ReadonlySet<string>): boolean {
+  if (changed.size === 0) return false;
+  for (let i = 0; i < names.length; i++) if (changed.has(names[i]!)) return true;
+  return false;
 }
 
 /** What one finish at a render site produced (Renderer.finishIncrementally), for the next one there. */
