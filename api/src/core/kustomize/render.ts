@@ -801,8 +801,6 @@ class Renderer {
     const ops = memo !== undefined ? memo.ops : opsOf(plan, opIds);
     const delta = memo === undefined && stale !== undefined ? planDelta(stale.plan as TransformStep[], plan) : null;
     const hits: Array<TransformDone | undefined> = new Array(ra.length);
-    // Places whose earlier output came from the stale memo by lookup: the new memo records them.
-    const inherited: number[] = [];
     const misses: Res[] = [];
     // The last run: this memo's, or the stale one's when its outputs can be judged object by object.
     const prior = memo ?? (delta !== null ? stale : undefined);
@@ -832,10 +830,7 @@ class Renderer {
       let d = memo?.out.get(r);
       if (d === undefined && delta !== null) {
         const was = stale!.out.get(r);
-        if (was !== undefined && unaffected(r, was, delta)) {
-          d = was;
-          inherited.push(i);
-        }
+        if (was !== undefined && unaffected(r, was, delta)) d = was;
       }
       if (d === undefined) {
         misses.push(r);
@@ -931,7 +926,9 @@ class Renderer {
       if (live) ra[o++] = res;
     }
     ra.length = o;
-    for (const i of inherited) memo.out.set(input[i]!, hits[i]!);
+    // A new memo knows every object of this run by instance, as the stale one did (later runs look
+    // objects up by instance where the list changed shape; a miss would give them new output instances).
+    if (stale !== undefined) for (let i = 0; i < input.length; i++) if (hits[i] !== undefined) memo.out.set(input[i]!, hits[i]!);
     memo.lastIn = input;
     memo.lastDone = done;
     memo.lastCounts = hitCounts;
