@@ -443,10 +443,20 @@ export class RepositoryIndexer {
       queue.push(q);
       if (queue.length > ahead) await next();
     };
+    // With render workers the run is a pipeline (a worker renders a batch while this thread stores the
+    // one before): it starts when the first batch is read and ends with this thread storing the last one
+    // after the worker rendered it. A short first and last batch shorten that fill and drain.
+    let read = 0;
+    const cutAt = () => (this.pool ? pipelineBatchSize(read, total, this.batchSize) : this.batchSize);
+    let cut = cutAt();
     try {
       for (let r = await firstRead; !r.done; r = await log.next()) {
         batch.push(r.value);
-        if (batch.length >= this.batchSize) await flush();
+        if (batch.length >= cut) {
+          read += batch.length;
+          await flush();
+          cut = cutAt();
+        }
       }
       await flush();
       while (queue.length) await next();
@@ -1121,6 +1131,19 @@ function entryStateOf(spec: EntrySpec, out: Pick<EntryOutput, 'closure' | 'probl
     refs: ok ? out.refs : (previous?.refs ?? []),
     problems: out.problems,
   };
+}
+
+/**
+ * How many commits the next batch of a render-worker pipeline takes, `read` of `total` being in
+ * earlier batches: a quarter batch first, full batches, then the rest split so the last batch is a
+ * fifth of one (full batches when `total` was not what the log gives).
+ */
+export function pipelineBatchSize(read: number, total: number, batchSize: number): number {
+  const tail = Math.max(1, Math.ceil(batchSize / 5));
+  if (read === 0) return Math.max(1, Math.ceil(batchSize / 4));
+  const remaining = total - read;
+  if (remaining > batchSize + tail || remaining <= tail) return batchSize;
+  return remaining - tail;
 }
 
 /** The rendering state an environment starts with: its configured entries, nothing rendered yet. */
