@@ -133,6 +133,9 @@ export function compileSmp(patch: Obj): { id: PrevId; applies: (r: Res) => boole
   return { id, applies: smpMatcher(id) };
 }
 
+/** The (never changed) empty match list. */
+const NO_MATCHES: Res[] = [];
+
 /** A strategic merge patch without a target: it names its object (any of its current or earlier identities). */
 export function applySmpByIdentity(
   list: Res[],
@@ -148,7 +151,13 @@ export function applySmpByIdentity(
     ctx.problem(field, 'a strategic merge patch without a target needs apiVersion, kind and metadata.name', 'invalid');
     return;
   }
-  const matches = list.length === 0 ? [] : list.filter(applies);
+  // (A plain loop: this runs for every patch over the objects being transformed, usually one or two.)
+  let matches: Res[] = NO_MATCHES;
+  for (const r of list) {
+    if (!applies(r)) continue;
+    if (matches === NO_MATCHES) matches = [];
+    matches.push(r);
+  }
   const total = matches.length + (trace ? trace.outside(op) : 0);
   trace?.record(op, matches, total === 1);
   if (total !== 1) {

@@ -968,7 +968,7 @@ class Renderer {
     const steps: TransformStep[] = [];
     const mark = this.problems.length;
     // Steps may run in later renders (a memoized plan): they report to the renderer that runs them, never to `this`.
-    const step = (sig: string, run: StepRun, meta: Pick<RunStep, 'smp' | 'images'> = {}) => {
+    const step = (sig: string, run: StepRun, meta: Pick<RunStep, 'smp' | 'smpName' | 'images'> = {}) => {
       for (const problem of this.problems.splice(mark)) steps.push({ problem });
       steps.push({ sig, run, ...meta });
     };
@@ -977,7 +977,7 @@ class Renderer {
       let known = smpSteps.get(doc);
       if (known === undefined) smpSteps.set(doc, (known = { sig: `smp ${JSON.stringify(doc)}`, compiled: compileSmp(doc) }));
       const { compiled } = known;
-      step(known.sig, (ra, trace, r) => applySmpByIdentity(ra, doc, field, patchCtx(r, field), trace, compiled), { smp: compiled.applies });
+      step(known.sig, (ra, trace, r) => applySmpByIdentity(ra, doc, field, patchCtx(r, field), trace, compiled), { smp: compiled.applies, smpName: compiled.id.name });
     };
     const patchCtx = (r: Renderer, field: string) => ({
       problem: (f: string, message: string, code: KustomizeProblemCode = 'invalid') => r.problem(k.file, f || field, message, code),
@@ -1553,6 +1553,8 @@ interface RunStep {
   run: StepRun;
   /** A strategic merge patch without a target: which objects it applies to (it never changes an identity). */
   smp?: (r: Res) => boolean;
+  /** The name it applies to (an object it applies to has it as its current or an earlier name). */
+  smpName?: string;
   /** The images step: its rules. */
   images?: ImageRule[];
 }
@@ -1579,6 +1581,8 @@ function opsOf(plan: TransformStep[], ids: Map<string, number[]>): number[] {
 interface PlanDelta {
   /** Strategic merge patches (without a target) added, removed or changed: an object any of them applies to transforms again. */
   smp: Array<(r: Res) => boolean>;
+  /** Their names: an object with none of them (current or earlier) is affected by none of them. */
+  smpNames: Set<string>;
   /** The image rules before and after, when they changed. */
   images: { before: ImageRule[]; after: ImageRule[]; judged: Map<string, boolean> } | null;
 }
@@ -1609,8 +1613,12 @@ function planDelta(before: TransformStep[], after: TransformStep[]): PlanDelta |
   const ca = counts(a);
   const cb = counts(b);
   const smp: Array<(r: Res) => boolean> = [];
-  for (const s of a) if (s.smp && ca.get(s.sig) !== cb.get(s.sig)) smp.push(s.smp);
-  for (const s of b) if (s.smp && ca.get(s.sig) !== cb.get(s.sig)) smp.push(s.smp);
+  const smpNames = new Set<string>();
+  for (const s of [...a, ...b]) {
+    if (!s.smp || ca.get(s.sig) === cb.get(s.sig)) continue;
+    smp.push(s.smp);
+    smpNames.add(s.smpName!);
+  }
   // The patches both have must keep their order (two of them may apply to one object).
   const common = (l: RunStep[]) => l.filter((s) => s.smp && ca.get(s.sig) === cb.get(s.sig)).map((s) => s.sig);
   const pa = common(a);
@@ -1618,14 +1626,16 @@ function planDelta(before: TransformStep[], after: TransformStep[]): PlanDelta |
   if (pa.length !== pb.length || pa.some((sig, i) => sig !== pb[i])) return null;
   const ia = a.find((s) => s.images)?.images ?? [];
   const ib = b.find((s) => s.images)?.images ?? [];
-  return { smp, images: JSON.stringify(ia) === JSON.stringify(ib) ? null : { before: ia, after: ib, judged: new Map() } };
+  return { smp, smpNames, images: JSON.stringify(ia) === JSON.stringify(ib) ? null : { before: ia, after: ib, judged: new Map() } };
 }
 
 /** Whether an object's earlier output (`done`, from before the steps changed by `delta`) stands. */
 function unaffected(r: Res, done: TransformDone, delta: PlanDelta): boolean {
   const out = done.out as Res | null;
   // Its identities as it came in, and as it went out (in case an unchanged patch changed a kind).
-  for (const applies of delta.smp) if (applies(r) || (out !== null && applies(out))) return false;
+  if (delta.smp.length > 0 && (namedAny(r, delta.smpNames) || (out !== null && namedAny(out, delta.smpNames)))) {
+    for (const applies of delta.smp) if (applies(r) || (out !== null && applies(out))) return false;
+  }
   if (delta.images !== null) {
     const names = done.imageNames;
     if (names === undefined) return false;
@@ -1641,6 +1651,13 @@ function unaffected(r: Res, done: TransformDone, delta: PlanDelta): boolean {
     if (!same) return false;
   }
   return true;
+}
+
+/** Whether the object's current name or an earlier one is among `names`. */
+function namedAny(r: Res, names: ReadonlySet<string>): boolean {
+  if (names.has(nameOf(r))) return true;
+  for (const p of r.prev) if (names.has(p.name)) return true;
+  return false;
 }
 
 /** Whether any of these names is in `changed` (a plain loop: this runs for every object of every render). */
