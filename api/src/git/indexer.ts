@@ -187,6 +187,8 @@ export class RepositoryIndexer {
   private desired: DesiredObjects | null = null;
   /** Render workers of this run (render: kustomize environments), when it spans several batches. */
   private pool: RenderPool | null = null;
+  /** Each pooled entry's last render as the pool sent it, along one worker's run of batches (what its changes are against). */
+  private readonly pooledOut = { worker: -1, last: new Map<string, { closure: string[]; objects: Record<string, unknown>[] }>() };
   /** The environments the pool renders, with their index in its environment list. */
   private readonly pooled = new Map<EnvState, number>();
   /** Entry points found in Flux Kustomization / Argo CD Application documents, by document hash. */
@@ -359,6 +361,8 @@ export class RepositoryIndexer {
       await this.pool?.close();
       this.pool = null;
       this.pooled.clear();
+      this.pooledOut.worker = -1;
+      this.pooledOut.last.clear();
     }
   }
 
@@ -793,7 +797,7 @@ export class RepositoryIndexer {
   /**
    * renderCommit for an environment the pool rendered: the same entries at the same commits, so the
    * same state, render records and owned objects as rendering here. `lastOut` holds each entry's
-   * previous render in this batch (what the worker's changes are against). The rendered objects
+   * previous render from this worker (what its changes are against). The rendered objects
    * become desired objects here, in commit order, as renderEntry's do.
    */
   private applyRendered(env: EnvState, pooled: number, commit: LogCommit, seq: number, touched: Set<string>, wire: WireRender[], lastOut: Map<string, { closure: string[]; objects: Record<string, unknown>[] }>, docs: Map<string, string>, renders: PendingRender[], entriesChanged: Map<string, EntryState | null>): void {
@@ -906,7 +910,12 @@ export class RepositoryIndexer {
     if (this.renderer && this.envs.some((e) => e.render && !this.pooled.has(e))) await this.renderer.prefetch(this.renderBlobs(commits, firstParent));
     // The pool's renders of this batch (it got exactly the new first-parent commits, in order).
     const rendered = q.rendered ? await q.rendered : null;
-    const lastOut = new Map<string, { closure: string[]; objects: Record<string, unknown>[] }>();
+    // A worker's changes are against what it sent before in its run of batches: another worker starts over.
+    if (rendered && rendered.worker !== this.pooledOut.worker) {
+      this.pooledOut.worker = rendered.worker ?? -1;
+      this.pooledOut.last.clear();
+    }
+    const lastOut = this.pooledOut.last;
     let fp = 0;
     // Apply to the in-memory state; if the transaction below fails the run stops, and a rerun reloads state from the database.
     const commitRows: unknown[][] = [];

@@ -45,6 +45,8 @@ export type WireObjects<T> = { full: T[] } | { length: number; changed: Array<[n
 export interface WireBatch {
   /** Per commit sent (in order), the entries rendered at it, in environment and entry order. */
   commits: WireRender[][];
+  /** The worker that rendered it (set by the pool): changes are against its previous render of the entry in its run of batches. */
+  worker?: number;
 }
 
 
@@ -65,6 +67,8 @@ export class BatchRenderer {
   /** The directories of each entry's closure files: a file added there (a new patch) is probably read too. */
   private readonly closureDirs: Array<Array<Set<string> | null>>;
   private closuresKnown = true;
+  /** What each entry's last render sent, along this worker's run of consecutive batches (what changes are against). */
+  private readonly sent = new Map<string, { closure: string[]; objects: Record<string, unknown>[] }>();
 
   constructor(init: RenderPoolInit) {
     for (const [path, blob] of init.tree) this.tree.set(path, blob);
@@ -84,6 +88,8 @@ export class BatchRenderer {
   skip(commits: FileChange[][]): void {
     for (const files of commits) this.tree.apply(files);
     this.closuresKnown = false;
+    // The indexing thread applies another worker's batches meanwhile: the next run starts over.
+    this.sent.clear();
   }
 
   async render(commits: FileChange[][]): Promise<WireBatch> {
@@ -99,7 +105,7 @@ export class BatchRenderer {
     // files added next to them (else a render that reads a new patch file renders twice, around a git round trip).
     const likely = (path: string) => this.closures.some((l) => l.some((c) => c?.has(path))) || this.closureDirs.some((l) => l.some((d) => d?.has(dirOf(path))));
     await this.renderer.prefetch(blobsToPrefetch(commits, likely));
-    const sent = new Map<string, { closure: string[]; objects: Record<string, unknown>[] }>();
+    const sent = this.sent;
     const out: WireRender[][] = [];
     for (const files of commits) {
       this.tree.apply(files);
