@@ -187,8 +187,11 @@ export class RepositoryIndexer {
   private desired: DesiredObjects | null = null;
   /** Render workers of this run (render: kustomize environments), when it spans several batches. */
   private pool: RenderPool | null = null;
-  /** Each pooled entry's last render as the pool sent it, along one worker's run of batches (what its changes are against). */
-  private readonly pooledOut = { worker: -1, last: new Map<string, { closure: string[]; objects: Record<string, unknown>[] }>() };
+  /**
+   * Each pooled entry's last render as a worker sent it (what the next one's changes are against).
+   * A worker sends whole lists again after skipping batches, so this never mixes two workers' renders.
+   */
+  private readonly pooledOut = new Map<string, { closure: string[]; objects: Record<string, unknown>[] }>();
   /** The environments the pool renders, with their index in its environment list. */
   private readonly pooled = new Map<EnvState, number>();
   /** Entry points found in Flux Kustomization / Argo CD Application documents, by document hash. */
@@ -361,8 +364,7 @@ export class RepositoryIndexer {
       await this.pool?.close();
       this.pool = null;
       this.pooled.clear();
-      this.pooledOut.worker = -1;
-      this.pooledOut.last.clear();
+      this.pooledOut.clear();
     }
   }
 
@@ -910,12 +912,7 @@ export class RepositoryIndexer {
     if (this.renderer && this.envs.some((e) => e.render && !this.pooled.has(e))) await this.renderer.prefetch(this.renderBlobs(commits, firstParent));
     // The pool's renders of this batch (it got exactly the new first-parent commits, in order).
     const rendered = q.rendered ? await q.rendered : null;
-    // A worker's changes are against what it sent before in its run of batches: another worker starts over.
-    if (rendered && rendered.worker !== this.pooledOut.worker) {
-      this.pooledOut.worker = rendered.worker ?? -1;
-      this.pooledOut.last.clear();
-    }
-    const lastOut = this.pooledOut.last;
+    const lastOut = this.pooledOut;
     let fp = 0;
     // Apply to the in-memory state; if the transaction below fails the run stops, and a rerun reloads state from the database.
     const commitRows: unknown[][] = [];

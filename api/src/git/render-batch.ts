@@ -45,8 +45,6 @@ export type WireObjects<T> = { full: T[] } | { length: number; changed: Array<[n
 export interface WireBatch {
   /** Per commit sent (in order), the entries rendered at it, in environment and entry order. */
   commits: WireRender[][];
-  /** The worker that rendered it (set by the pool): changes are against its previous render of the entry in its run of batches. */
-  worker?: number;
 }
 
 
@@ -88,7 +86,8 @@ export class BatchRenderer {
   skip(commits: FileChange[][]): void {
     for (const files of commits) this.tree.apply(files);
     this.closuresKnown = false;
-    // The indexing thread applies another worker's batches meanwhile: the next run starts over.
+    // The indexing thread applies another worker's batches meanwhile: this worker's next render of
+    // each entry sends the whole list (the indexer's previous list may be another worker's).
     this.sent.clear();
   }
 

@@ -68,7 +68,7 @@ export class RenderPool {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     const turn = Math.floor(id / this.run) % this.workers.length;
-    const done = new Promise<WireBatch>((resolve, reject) => this.waiting.set(id, { resolve: (b) => resolve({ ...b, worker: turn }), reject }));
+    const done = new Promise<WireBatch>((resolve, reject) => this.waiting.set(id, { resolve, reject }));
     this.workers.forEach((w, i) => w.postMessage({ type: 'batch', id, render: i === turn, commits } satisfies ToWorker));
     return done;
   }
