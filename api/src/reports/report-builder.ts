@@ -583,12 +583,26 @@ export class ReportBuilder {
     for await (const batch of batches) {
       // State documents of the objects that start in this batch.
       const need: string[] = [];
+      // And live documents the stream sent without their text (the object's Git change brought the same document)
+      // that will not be in `texts` when their row comes: what `texts` will hold is followed through the batch.
+      let held: Set<string> | null = null;
+      let heldId = currentId;
       for (const ev of batch) {
-        if (started.has(ev.objectId)) continue;
-        started.add(ev.objectId);
         const d = desiredBefore.get(ev.objectId);
         const l = liveBefore.get(ev.objectId);
-        for (const h of [d, l?.doc, l?.meta]) if (h && !texts.has(h)) need.push(h);
+        if (!started.has(ev.objectId)) {
+          started.add(ev.objectId);
+          for (const h of [d, l?.doc, l?.meta]) if (h && !texts.has(h)) need.push(h);
+        }
+        if (ev.objectId !== heldId) {
+          heldId = ev.objectId;
+          held = new Set();
+          for (const h of [d, l?.doc, l?.meta]) if (h) held.add(h);
+        }
+        if (!ev.doc) continue;
+        const has = held ? held.has(ev.doc) : texts.has(ev.doc);
+        if (ev.docText === null && !has) need.push(ev.doc);
+        if (!has) (held ??= new Set(texts.keys())).add(ev.doc);
       }
       const before = need.length ? await this.repo.documentTexts([...new Set(need)]) : null;
       for (const ev of batch) {
@@ -608,6 +622,11 @@ export class ReportBuilder {
           currentId = ev.objectId;
         }
         if (ev.docText !== null && ev.doc) texts.set(ev.doc, ev.docText);
+        else if (ev.doc && !texts.has(ev.doc)) {
+          // Read with the batch's state documents, or (where `texts` was guessed wrong) now.
+          const t = before?.get(ev.doc) ?? (await this.repo.documentTexts([ev.doc])).get(ev.doc);
+          if (t !== undefined) texts.set(ev.doc, t);
+        }
         if (ev.source === 'live') {
           if (ev.metaText !== null && ev.meta) texts.set(ev.meta, ev.metaText);
           if (ev.record) current!.managers.set(ev.id, ev.manager);
@@ -658,7 +677,11 @@ export class ReportBuilder {
       e.clusterId === null
         ? null
         : pagesOf<LiveStreamRow>(
-            (last) => this.repo.liveStream({ clusterId: e.clusterId!, ids, from, to, bound: e.liveBound, after: last && [last.object_id, last.at_key, last.id], limit: pageSizes.stream }),
+            (last) =>
+              this.repo.liveStream({
+                clusterId: e.clusterId!, ids, from, to, bound: e.liveBound, after: last && [last.object_id, last.at_key, last.id], limit: pageSizes.stream,
+                desired: e.repoId === null ? null : { env: e.env.name, bound: e.desiredBound },
+              }),
             pageSizes.stream,
           );
     return (async function* () {
