@@ -421,6 +421,7 @@ export class PdfReportWriter implements ReportWriter {
     this.line('It re-derives every record and walks the hash chains: an edited or deleted record is reported.', { size: 8, color: C.muted });
 
     const sum = h.summary;
+    if (!sum) throw new Error('a PDF report is written with its summary');
     this.flushRaw();
     d.addPage();
     this.heading('Summary', 16);

@@ -13,7 +13,7 @@ import { VERSION } from '../version';
 import { canonicalJson } from '../core/canonical';
 import { BuildProgress, ReportBuilder, ReportSnapshot, recordDigestLine, recordKey, RecordDigest } from './report-builder';
 import { ReportsRepository, ReportRow } from './reports.repository';
-import { CsvReportWriter, FileSink, JsonReportWriter, ReportWriter, writeReport } from './writers';
+import { CsvReportWriter, FileSink, JsonReportWriter, ReportWriter, writeReport, WITH_SUMMARY } from './writers';
 import { PdfReportWriter } from './pdf-writer';
 import { csvRow, parseCsv, CSV_COLUMNS } from './csv';
 import { lineHash, readReportFile, ReportFileError } from './report-files';
@@ -238,7 +238,7 @@ export class ReportsService implements OnApplicationBootstrap, OnApplicationShut
       const f = p.total ? p.done / p.total : 1;
       o.onProgress?.(p.phase === 'analysing' ? f * 0.5 : 0.5 + f * 0.5, p.phase, p.done, p.total);
     };
-    const prepared = await this.builder.prepare(o.scope, snapshot, o.reportId, progress);
+    const prepared = await this.builder.prepare(o.scope, snapshot, o.reportId, progress, { summary: WITH_SUMMARY[o.format] });
     try {
       const sink = new FileSink(o.output);
       const writer: ReportWriter = o.format === 'csv' ? new CsvReportWriter(sink) : o.format === 'json' ? new JsonReportWriter(sink) : new PdfReportWriter(sink);
@@ -373,7 +373,7 @@ export class ReportsService implements OnApplicationBootstrap, OnApplicationShut
     // Content: the records again, from the same snapshot.
     const snapshot: ReportSnapshot = { generatedAt: m.generatedAt, heads: m.chains.map((c) => ({ stream: c.stream, key: c.key, position: c.to.position, hash: c.to.hash })) };
     const run = randomUUID();
-    const prepared = await this.builder.prepare(m.scope, snapshot, run);
+    const prepared = await this.builder.prepare(m.scope, snapshot, run, undefined, { summary: false });
     const digest = new RecordDigest();
     const now = new Map<string, string>();
     const nowLines = new Map<string, string>();

@@ -4,16 +4,20 @@ import { once } from 'node:events';
 import { csvRow, csvTrailer, CSV_HEADER } from './csv';
 import { RecordDigest } from './report-builder';
 import type { PreparedReport } from './report-builder';
-import { REPORT_VERSION, SECTIONS, type ChainSegment, type ReportManifest, type ReportRecord, type ReportScope, type ReportSummary } from './report.types';
+import { REPORT_VERSION, SECTIONS, type ChainSegment, type ReportFormat, type ReportManifest, type ReportRecord, type ReportScope, type ReportSummary } from './report.types';
 
 export interface ReportHeader {
   reportId: string;
   generator: string;
   generatedAt: string;
   scope: ReportScope;
-  summary: ReportSummary;
+  /** Null for a format that has none (see WITH_SUMMARY). */
+  summary: ReportSummary | null;
   chains: ChainSegment[];
 }
+
+/** Formats that print the summary: a CSV file has only the records and the trailer rows, so it is not computed for one. */
+export const WITH_SUMMARY: Record<ReportFormat, boolean> = { csv: false, json: true, pdf: true };
 
 export type Section = (typeof SECTIONS)[number];
 
@@ -156,6 +160,7 @@ export class JsonReportWriter implements ReportWriter {
     const head = { kind: 'driftline-report', version: REPORT_VERSION, generator: h.generator, reportId: h.reportId, generatedAt: h.generatedAt };
     await this.sink.write(JSON.stringify(head).slice(0, -1) + ',\n');
     await this.sink.write(`"scope":${JSON.stringify(h.scope)},\n`);
+    if (!h.summary) throw new Error('a JSON report is written with its summary');
     await this.sink.write(`"summary":${JSON.stringify(h.summary)},\n`);
   }
 
