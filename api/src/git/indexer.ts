@@ -814,7 +814,7 @@ export class RepositoryIndexer {
       if (!closure) throw new Error(`render worker sent no closure for ${w.dir}`);
       const objects = objectsOf(w.objects, last?.objects, w.dir);
       lastOut.set(k, { closure, objects });
-      const out = this.desired!.output({ closure, problems: w.problems, objects, refs: w.refs }, prev.spec, env.spec.defaultNamespace, docs);
+      const out = this.desired!.output({ closure, problems: w.problems, objects }, prev.spec, env.spec.defaultNamespace, docs);
       const state = entryStateOf(prev.spec, out, prev, prev);
       this.recordRender(env, w.dir, prev, state, commit, seq, touched, renders, entriesChanged);
     }

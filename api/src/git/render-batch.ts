@@ -36,7 +36,6 @@ export interface WireRender {
    * thread is the one the run waits for).
    */
   objects: WireObjects<Record<string, unknown>>;
-  refs: EntrySpec[];
 }
 
 /** A list, whole or as the places where it differs from the list sent before. */
@@ -131,7 +130,6 @@ export class BatchRenderer {
             closure: prev !== undefined && prev.closure === r.closure ? null : r.closure,
             problems: r.problems,
             objects: objectsDelta(prev?.objects, r.objects),
-            refs: r.refs,
           });
           sent.set(k, { closure: r.closure, objects: r.objects });
         }

@@ -183,7 +183,6 @@ export interface RawOutput {
   problems: KustomizeProblem[];
   /** The rendered objects, meaningful when there are no problems. Shared with the renderer's caches: read only. */
   objects: Record<string, unknown>[];
-  refs: EntrySpec[];
 }
 
 /**
@@ -270,11 +269,7 @@ export class EntryRenderer {
       objects = sub.objects;
       problems.push(...sub.problems);
     }
-    const out: RawOutput = { closure: result.files, problems, objects: [], refs: [] };
-    if (!problems.length) {
-      out.objects = objects;
-      for (const ep of findKustomizeEntryPoints(objects)) out.refs.push(specFromEntryPoint(ep, spec.dir, spec.renderer));
-    }
+    const out: RawOutput = { closure: result.files, problems, objects: problems.length ? [] : objects };
     this.outputs.set(scope, { generation, out });
     return out;
   }
@@ -333,8 +328,10 @@ export class DesiredObjects {
 
   /** A render's output with desired objects. New documents are added to `docs` (hash → canonical JSON). */
   output(raw: RawOutput, spec: EntrySpec, defaultNamespace: string, docs: Map<string, string>): EntryOutput {
-    const out: EntryOutput = { closure: raw.closure, problems: raw.problems, objects: [], refs: raw.refs };
+    const out: EntryOutput = { closure: raw.closure, problems: raw.problems, objects: [], refs: [] };
     if (!raw.problems.length) {
+      // Entry points named by rendered Flux Kustomizations / Argo CD Applications (render: auto follows them).
+      for (const ep of findKustomizeEntryPoints(raw.objects)) out.refs.push(specFromEntryPoint(ep, spec.dir, spec.renderer));
       const problems: KustomizeProblem[] = [];
       out.objects = this.toDesired(raw.objects, `${specKey(spec)}\0${defaultNamespace}`, defaultNamespace, spec, problems, docs);
       if (problems.length) {
