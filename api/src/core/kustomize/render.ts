@@ -954,6 +954,16 @@ class Renderer {
         continue;
       }
       before?.(i, ra);
+      // A patch without a target that names no object of this (partial) list, and that exactly one
+      // object outside it matched, decides 'applied' and changes nothing here: what applySmpByIdentity
+      // would do, without running it (a changed object meets every patch of the overlay).
+      if (trace !== undefined && step.smpName !== undefined && !anyNamed(ra, step.smpName)) {
+        const op = trace.next();
+        if (trace.outside(op) === 1) {
+          trace.record(op, NO_OBJECTS, true);
+          continue;
+        }
+      }
       step.run(ra, trace, this);
     }
   }
@@ -977,7 +987,9 @@ class Renderer {
       let known = smpSteps.get(doc);
       if (known === undefined) smpSteps.set(doc, (known = { sig: `smp ${JSON.stringify(doc)}`, compiled: compileSmp(doc) }));
       const { compiled } = known;
-      step(known.sig, (ra, trace, r) => applySmpByIdentity(ra, doc, field, patchCtx(r, field), trace, compiled), { smp: compiled.applies, smpName: compiled.id.name });
+      // (Only a patch with a kind and a name can match: smpName is set for those.)
+      const smpName = compiled.id.kind && compiled.id.name ? compiled.id.name : undefined;
+      step(known.sig, (ra, trace, r) => applySmpByIdentity(ra, doc, field, patchCtx(r, field), trace, compiled), { smp: compiled.applies, smpName });
     };
     const patchCtx = (r: Renderer, field: string) => ({
       problem: (f: string, message: string, code: KustomizeProblemCode = 'invalid') => r.problem(k.file, f || field, message, code),
@@ -1553,7 +1565,7 @@ interface RunStep {
   run: StepRun;
   /** A strategic merge patch without a target: which objects it applies to (it never changes an identity). */
   smp?: (r: Res) => boolean;
-  /** The name it applies to (an object it applies to has it as its current or an earlier name). */
+  /** The name it applies to (an object it applies to has it as its current or an earlier name); unset when it has no kind or name (it applies to nothing). */
   smpName?: string;
   /** The images step: its rules. */
   images?: ImageRule[];
@@ -1617,7 +1629,7 @@ function planDelta(before: TransformStep[], after: TransformStep[]): PlanDelta |
   for (const s of [...a, ...b]) {
     if (!s.smp || ca.get(s.sig) === cb.get(s.sig)) continue;
     smp.push(s.smp);
-    smpNames.add(s.smpName!);
+    if (s.smpName !== undefined) smpNames.add(s.smpName);
   }
   // The patches both have must keep their order (two of them may apply to one object).
   const common = (l: RunStep[]) => l.filter((s) => s.smp && ca.get(s.sig) === cb.get(s.sig)).map((s) => s.sig);
@@ -1652,6 +1664,17 @@ function unaffected(r: Res, done: TransformDone, delta: PlanDelta): boolean {
   }
   return true;
 }
+
+/** Whether any object of the list has `name` as its current or an earlier name. */
+function anyNamed(list: readonly Res[], name: string): boolean {
+  for (const r of list) {
+    if (nameOf(r) === name) return true;
+    for (const p of r.prev) if (p.name === name) return true;
+  }
+  return false;
+}
+
+const NO_OBJECTS: readonly Res[] = [];
 
 /** Whether the object's current name or an earlier one is among `names`. */
 function namedAny(r: Res, names: ReadonlySet<string>): boolean {
