@@ -413,7 +413,7 @@ export class PdfReportWriter implements ReportWriter {
     this.heading('Records covered (hash chains)', 12);
     this.grid(
       ['Chain', 'Of', 'Positions', 'Records', 'Head hash'],
-      h.chains.map((c) => [c.stream, c.key, c.records ? `${c.from.position} – ${c.to.position}` : '-', String(c.records), c.to.hash ? c.to.hash.slice(0, 24) + '…' : '-']),
+      (await h.chains).map((c) => [c.stream, c.key, c.records ? `${c.from.position} – ${c.to.position}` : '-', String(c.records), c.to.hash ? c.to.hash.slice(0, 24) + '…' : '-']),
       [95, 80, 90, 50, 180],
     );
     d.y += 6;

@@ -13,7 +13,8 @@ export interface ReportHeader {
   scope: ReportScope;
   /** Null for a format that has none (see WITH_SUMMARY). */
   summary: ReportSummary | null;
-  chains: ChainSegment[];
+  /** Counted while the records are written (a writer that prints them first waits for them). */
+  chains: Promise<ChainSegment[]>;
 }
 
 /** Formats that print the summary: a CSV file has only the records and the trailer rows, so it is not computed for one. */
@@ -199,7 +200,8 @@ export async function writeReport(
   onRecord?: (done: number, total: number) => void,
 ): Promise<{ sha256: string; size: number; manifest: ReportManifest }> {
   try {
-    await writer.begin({ reportId: meta.reportId, generator: meta.generator, generatedAt: prepared.generatedAt, scope: prepared.scope, summary: prepared.summary, chains: prepared.chains });
+    const chains = prepared.chains();
+    await writer.begin({ reportId: meta.reportId, generator: meta.generator, generatedAt: prepared.generatedAt, scope: prepared.scope, summary: prepared.summary, chains });
     const digest = new RecordDigest();
     let next = 0;
     const advanceTo = async (s: Section | null) => {
@@ -225,7 +227,7 @@ export async function writeReport(
       reportId: meta.reportId,
       generatedAt: prepared.generatedAt,
       scope: prepared.scope,
-      chains: prepared.chains,
+      chains: await chains,
       records: { count: digest.count, sha256: digest.digest() },
     };
     const file = await writer.end(manifest);
