@@ -245,3 +245,23 @@ describe('incremental rendering with a shared cache', () => {
     }
   });
 });
+
+describe('incremental rendering after a patch file changes', () => {
+  it('transforms again an object the changed patch names by an earlier name (a base renamed it)', () => {
+    const cache = createKustomizeCache();
+    const files: Record<string, string> = {
+      'base/kustomization.yaml': 'namePrefix: shop-\nresources: [web.yaml, api.yaml]\n',
+      'base/web.yaml': deployment('web'),
+      'base/api.yaml': deployment('api'),
+      // The overlay's patches name the objects as the base's files do; they come in as shop-web and shop-api.
+      'overlays/prod/kustomization.yaml': 'namespace: prod\nresources: [../../base]\npatches:\n  - path: web.yaml\n  - path: api.yaml\n',
+      'overlays/prod/api.yaml': 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\nspec: {replicas: 2}\n',
+    };
+    for (const replicas of [3, 4, 5]) {
+      files['overlays/prod/web.yaml'] = `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: {replicas: ${replicas}}\n`;
+      const out = check(files, 'overlays/prod', cache);
+      const web = out.objects.find((o) => (o.metadata as { name: string }).name === 'shop-web') as { spec: { replicas: number } };
+      expect(web.spec.replicas).toBe(replicas);
+    }
+  });
+});

@@ -87,6 +87,10 @@ export interface TransformDone {
   applied: Array<boolean | null>;
   /** The image names the object had where the images step runs (or would run). */
   imageNames?: string[];
+  /** imageNames as one string (judgements of image rule changes are kept by it). */
+  imageKey?: string;
+  /** Every name the object had coming in and going out, current and earlier (objects never change once shared). */
+  idNames?: string[];
 }
 
 export class ParseCache implements KustomizeCache {

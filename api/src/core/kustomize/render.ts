@@ -918,7 +918,7 @@ class Renderer {
         const m = matched.get(c);
         // Without an images step, the names the step would see are those of the output.
         const names = hasImages ? (imageNames.get(c) ?? []) : live ? imageNamesOf(c.obj) : [];
-        const t: TransformDone = { out: live ? markShared(res) : null, ops: m?.ops ?? [], applied: m?.applied ?? [], imageNames: names };
+        const t: TransformDone = { out: live ? markShared(res) : null, ops: m?.ops ?? [], applied: m?.applied ?? [], imageNames: names, imageKey: names.join('\0'), idNames: idNamesOf(r, live ? res : null) };
         memo.out.set(r, t);
         done[i] = t;
         for (const op of t.ops) hitCounts.set(op, (hitCounts.get(op) ?? 0) + 1);
@@ -1645,7 +1645,7 @@ function planDelta(before: TransformStep[], after: TransformStep[]): PlanDelta |
 function unaffected(r: Res, done: TransformDone, delta: PlanDelta): boolean {
   const out = done.out as Res | null;
   // Its identities as it came in, and as it went out (in case an unchanged patch changed a kind).
-  if (delta.smp.length > 0 && (namedAny(r, delta.smpNames) || (out !== null && namedAny(out, delta.smpNames)))) {
+  if (delta.smp.length > 0 && mentionsAny(done, r, delta.smpNames)) {
     for (const applies of delta.smp) if (applies(r) || (out !== null && applies(out))) return false;
   }
   if (delta.images !== null) {
@@ -1654,7 +1654,7 @@ function unaffected(r: Res, done: TransformDone, delta: PlanDelta): boolean {
     // No image names (most objects): no rule reaches it, before or after.
     if (names.length === 0) return true;
     // Objects share image names: each set of names is judged once per change.
-    const key = names.join('\0');
+    const key = done.imageKey ?? names.join('\0');
     let same = delta.images.judged.get(key);
     if (same === undefined) {
       same = JSON.stringify(rulesFor(delta.images.before, names)) === JSON.stringify(rulesFor(delta.images.after, names));
@@ -1676,10 +1676,24 @@ function anyNamed(list: readonly Res[], name: string): boolean {
 
 const NO_OBJECTS: readonly Res[] = [];
 
-/** Whether the object's current name or an earlier one is among `names`. */
-function namedAny(r: Res, names: ReadonlySet<string>): boolean {
-  if (names.has(nameOf(r))) return true;
-  for (const p of r.prev) if (names.has(p.name)) return true;
+/** Every name of `r` and `out`, current and earlier, without repeats. */
+function idNamesOf(r: Res, out: Res | null): string[] {
+  const names = [nameOf(r)];
+  const add = (n: string) => {
+    if (!names.includes(n)) names.push(n);
+  };
+  for (const p of r.prev) add(p.name);
+  if (out !== null) {
+    add(nameOf(out));
+    for (const p of out.prev) add(p.name);
+  }
+  return names;
+}
+
+/** Whether the object (`r`, transformed as `done` says) had any of `names`, coming in or going out. */
+function mentionsAny(done: TransformDone, r: Res, names: ReadonlySet<string>): boolean {
+  const known = done.idNames ?? idNamesOf(r, done.out as Res | null);
+  for (const n of known) if (names.has(n)) return true;
   return false;
 }
 
