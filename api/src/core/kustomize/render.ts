@@ -1009,6 +1009,34 @@ class Renderer {
 
     for (const e of this.maps(k, 'patches')) {
       const { value } = e;
+      // The usual entry, a file path alone: the same file content at the same entry compiles to the
+      // same steps, kept per content (an overlay's kustomization or one of its patch files changing
+      // recompiles the others for nothing). The file is still read: the read is part of the closure.
+      if (isPathOnly(value)) {
+        const buf = this.readRelative(k, value.path as string, `${e.field}.path`);
+        if (buf === null) continue;
+        for (const problem of this.problems.splice(mark)) steps.push({ problem });
+        const key = `${k.file}\0${e.field}\0${value.path as string}`;
+        const known = compiledPatches.get(buf)?.get(key);
+        if (known !== undefined) {
+          for (const s of known) steps.push(s);
+          continue;
+        }
+        const first = steps.length;
+        const parsed = this.patchFile(k, buf, `${e.field}.path`);
+        if (parsed === null) continue;
+        if (parsed.type === 'json') {
+          this.problem(k.file, e.field, 'a JSON 6902 patch needs a target', 'invalid');
+          continue;
+        }
+        for (const doc of parsed.docs) smp(doc, e.field);
+        if (this.problems.length === mark) {
+          let byEntry = compiledPatches.get(buf);
+          if (byEntry === undefined) compiledPatches.set(buf, (byEntry = new Map()));
+          byEntry.set(key, steps.slice(first));
+        }
+        continue;
+      }
       for (const key of Object.keys(value)) {
         if (!['path', 'patch', 'target', 'options'].includes(key)) this.problem(k.file, `${e.field}.${key}`, `unknown field ${JSON.stringify(key)}`, 'invalid');
       }
@@ -1114,6 +1142,20 @@ class Renderer {
     return entry;
   }
 
+  /** A patch file's content, parsed (once per content: patch files are read-only once parsed, targets get copies). */
+  patchFile(k: Kustomization, buf: Buffer, field: string): ParsedPatch | null {
+    let parsed = patchFiles.get(buf);
+    if (parsed === undefined) {
+      parsed = parsePatchText(buf.toString('utf8'), (t) => this.yaml('resource', t, false));
+      patchFiles.set(buf, parsed);
+    }
+    if (typeof parsed === 'string') {
+      this.problem(k.file, field, parsed, 'invalid');
+      return null;
+    }
+    return parsed;
+  }
+
   loadPatch(k: Kustomization, value: Obj, field: string): ParsedPatch | null {
     const hasPath = value.path !== undefined && value.path !== null;
     const hasPatch = value.patch !== undefined && value.patch !== null;
@@ -1128,18 +1170,7 @@ class Renderer {
         return null;
       }
       const buf = this.readRelative(k, value.path, `${field}.path`);
-      if (buf === null) return null;
-      // Patch files are read-only once parsed (targets get copies): parse each file content once.
-      let parsed = patchFiles.get(buf);
-      if (parsed === undefined) {
-        parsed = parsePatchText(buf.toString('utf8'), (t) => this.yaml('resource', t, false));
-        patchFiles.set(buf, parsed);
-      }
-      if (typeof parsed === 'string') {
-        this.problem(k.file, `${field}.path`, parsed, 'invalid');
-        return null;
-      }
-      return parsed;
+      return buf === null ? null : this.patchFile(k, buf, `${field}.path`);
     } else {
       if (typeof value.patch !== 'string') {
         this.problem(k.file, `${field}.patch`, 'must be a string (use a YAML block scalar: patch: |-)', 'invalid');
@@ -1409,6 +1440,17 @@ export function renderKustomization(entryDir: string, fs: KustomizeFs, opts: Ren
 
 /** Parsed patch files by content Buffer (a Git blob cache hands out one Buffer per blob). */
 const patchFiles = new WeakMap<Buffer, ParsedPatch | string>();
+
+/** Compiled steps of `patches` entries that are a path alone, by file content and kustomization file, entry and path (see Renderer.compile). */
+const compiledPatches = new WeakMap<Buffer, Map<string, TransformStep[]>>();
+
+/** A `patches` entry with a string `path` and nothing else. */
+function isPathOnly(value: Obj): boolean {
+  if (typeof value.path !== 'string') return false;
+  let keys = 0;
+  for (const key in value) if (Object.prototype.hasOwnProperty.call(value, key)) keys++;
+  return keys === 1;
+}
 
 /** Fields whose presence makes runTransformers do something. */
 const TRANSFORMER_FIELDS = [
