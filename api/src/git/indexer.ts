@@ -909,7 +909,12 @@ export class RepositoryIndexer {
       for (const [k, v] of r.docs) parsed.docs.set(k, v);
       if (env.render?.mode === 'auto') await this.ensureDocRefs(wanted, env.spec.defaultNamespace, parsed.docs);
     }
-    if (this.renderer && this.envs.some((e) => e.render && !this.pooled.has(e))) await this.renderer.prefetch(this.renderBlobs(commits, firstParent));
+    const renderingHere = this.envs.filter((e) => e.render && !this.pooled.has(e));
+    if (this.renderer && renderingHere.length) await this.renderer.prefetch(this.renderBlobs(commits, firstParent));
+    // An entry not rendered yet has no closure to go by: once each has rendered, the rest of the
+    // batch is prefetched again (else the first batch's renders each miss their changed file).
+    const closureUnknown = () => renderingHere.some((e) => [...e.render!.entries.values()].some((x) => x.closureSet === null));
+    let unknown = this.renderer !== null && closureUnknown();
     // The pool's renders of this batch (it got exactly the new first-parent commits, in order).
     const rendered = q.rendered ? await q.rendered : null;
     const lastOut = this.pooledOut;
@@ -951,6 +956,10 @@ export class RepositoryIndexer {
       chain = hash;
       for (const fc of c.files) fileRows.push(fileRow(this.repoId, c.sha, fc));
       if (firstParent.has(c.sha)) {
+        if (unknown && !closureUnknown()) {
+          unknown = false;
+          await this.renderer!.prefetch(this.renderBlobs(commits.slice(i), firstParent));
+        }
         this.tree?.apply(c.files);
         const wire = rendered?.commits[fp++];
         for (const env of this.envs) {

@@ -103,9 +103,17 @@ export class BatchRenderer {
     // files added next to them (else a render that reads a new patch file renders twice, around a git round trip).
     const likely = (path: string) => this.closures.some((l) => l.some((c) => c?.has(path))) || this.closureDirs.some((l) => l.some((d) => d?.has(dirOf(path))));
     await this.renderer.prefetch(blobsToPrefetch(commits, likely));
+    // An entry not rendered yet has no closure to go by: once each has rendered, the rest of the
+    // batch is prefetched again (else the first batch's renders each miss their changed file).
+    let unknown = this.closures.some((l) => l.some((c) => c === null));
     const sent = this.sent;
     const out: WireRender[][] = [];
-    for (const files of commits) {
+    for (let n = 0; n < commits.length; n++) {
+      const files = commits[n]!;
+      if (unknown && !this.closures.some((l) => l.some((c) => c === null))) {
+        unknown = false;
+        await this.renderer.prefetch(blobsToPrefetch(commits.slice(n), likely));
+      }
       this.tree.apply(files);
       const changed: string[] = [];
       for (const fc of files) {
