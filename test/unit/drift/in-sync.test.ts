@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compareObject, isInSync, type CompareOptions, type IgnoreRule, type LiveInput } from '../../../api/src/core/drift';
 import { BASE_OPTIONS, loadFixtures, type Fixture } from './fixture-loader';
+import { prng } from '../../../api/src/core/prng';
 
 // isInSync must answer exactly what compareObject(...).type === 'in-sync' answers: the drift fixtures
 // (defaults, ignore rules, keyed lists, sets and multisets, managedFields owners, last-applied), each
@@ -9,17 +10,6 @@ import { BASE_OPTIONS, loadFixtures, type Fixture } from './fixture-loader';
 
 const fixtures = loadFixtures();
 
-/** A small deterministic PRNG (mulberry32), so every run checks the same cases. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Path = (string | number)[];
 
@@ -84,7 +74,7 @@ function casesOf(f: Fixture, seed: number): Case[] {
   for (const rule of rules) out.push({ name: `${f.name} ignore ${JSON.stringify(rule)}`, desired: f.desired, live: f.live, opts: { ...untraced, ignore: [...(opts.ignore ?? []), rule] } });
   // The sides swapped (the live body as Git, Git's as the live body, same managedFields).
   out.push({ name: `${f.name} swapped`, desired: f.live.body as Record<string, unknown>, live: withBody(f.live, f.desired), opts: untraced });
-  const rand = rng(seed);
+  const rand = prng(seed);
   for (let i = 0; i < 24; i++) {
     const onDesired = rand() < 0.5;
     const desired = onDesired ? mutate(f.desired, rand) : f.desired;
