@@ -36,6 +36,7 @@ import { createHash } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { compiled } from '../support/db.ts';
 import { prng } from '../../api/src/core/prng.ts';
+import { Interner } from '../../api/src/core/interner.ts';
 
 export const ENVIRONMENT = 'prod';
 export const REPOSITORY = 'infra';
@@ -373,21 +374,6 @@ function systemMeta(i: number): Json {
 // ---------------------------------------------------------------------------------------------
 // The story
 
-/** Document keys, built lazily: `kind|args` → index into the registry. */
-class Docs {
-  readonly keys: string[] = [];
-  private readonly index = new Map<string, number>();
-  id(key: string): number {
-    let i = this.index.get(key);
-    if (i === undefined) {
-      i = this.keys.length;
-      this.keys.push(key);
-      this.index.set(key, i);
-    }
-    return i;
-  }
-}
-
 const MANAGERS = [APPLIER, 'kube-controller-manager', 'kubectl-edit', 'kubectl-patch', 'Mozilla/5.0 (X11; Linux x86_64) Lens/6.5', 'kubectl-create', 'cluster-autoscaler'];
 const M_APPLIER = 0;
 const M_KCM = 1;
@@ -479,7 +465,8 @@ export async function seed(ds: DataSource, o: DatasetOptions): Promise<Dataset> 
   const w = new World(o);
   const end = o.end.getTime();
   const start = end - o.days * DAY;
-  const docs = new Docs();
+  // Document keys, built lazily: `kind|args` → index into the registry.
+  const docs = new Interner();
   const A = w.apps;
   const dep = (a: number) => w.id(KIND_DEPLOYMENT, a);
   const cm = (a: number) => w.id(KIND_CONFIGMAP, a);
@@ -694,7 +681,7 @@ export async function seed(ds: DataSource, o: DatasetOptions): Promise<Dataset> 
   const byTime = Array.from(order).sort((x, y) => live.t[x]! - live.t[y]! || x - y);
   const liveId = new Int32Array(live.n);
   byTime.forEach((row, k) => (liveId[row] = k + 1));
-  log(`live: ${live.n} revisions (${hpaTotal} HPA, ${editCount} hand edits, ${deletedAt.size} deletions), ${docs.keys.length} documents`);
+  log(`live: ${live.n} revisions (${hpaTotal} HPA, ${editCount} hand edits, ${deletedAt.size} deletions), ${docs.values.length} documents`);
 
   // --- Drift intervals: the engine's rules applied to this story ----------------------------
   const intervals: Interval[] = [];
@@ -721,7 +708,7 @@ export async function seed(ds: DataSource, o: DatasetOptions): Promise<Dataset> 
         dv = r.v < 0 ? null : r.v;
       } else if (live.doc[x.k]! < 0) lv = null;
       else {
-        const key = docs.keys[live.doc[x.k]!]!.split('|');
+        const key = docs.values[live.doc[x.k]!]!.split('|');
         lv = kind === KIND_HANDMADE ? { v: 0, edited: false } : { v: Number(key[2]), edited: key[0] === 'dl' && key[4] === '1' };
       }
       let type: string | null = null;
@@ -773,7 +760,7 @@ export async function seed(ds: DataSource, o: DatasetOptions): Promise<Dataset> 
 
   // Documents: bodies built per key, in chunks; `bench_doc` maps key indexes to hashes for the bulk inserts below.
   await ds.query(`CREATE TABLE bench_doc (idx integer PRIMARY KEY, hash char(64) NOT NULL)`);
-  const hashes: string[] = new Array(docs.keys.length);
+  const hashes: string[] = new Array(docs.values.length);
   const body = (key: string): Json => {
     const p = key.split('|');
     const n = p.slice(1).map(Number);
@@ -794,12 +781,12 @@ export async function seed(ds: DataSource, o: DatasetOptions): Promise<Dataset> 
     }
   };
   let docBytes = 0;
-  for (let k = 0; k < docs.keys.length; k += 5000) {
+  for (let k = 0; k < docs.values.length; k += 5000) {
     const idx: number[] = [];
     const hs: string[] = [];
     const js: string[] = [];
-    for (let j = k; j < Math.min(k + 5000, docs.keys.length); j++) {
-      const json = canonicalJson(body(docs.keys[j]!));
+    for (let j = k; j < Math.min(k + 5000, docs.values.length); j++) {
+      const json = canonicalJson(body(docs.values[j]!));
       const h = hex(json);
       hashes[j] = h;
       idx.push(j);
@@ -814,7 +801,7 @@ export async function seed(ds: DataSource, o: DatasetOptions): Promise<Dataset> 
       [idx, hs, js, new Date(start)],
     );
   }
-  log(`documents: ${docs.keys.length} keys, ${(docBytes / 2 ** 20).toFixed(0)} MiB of JSON`);
+  log(`documents: ${docs.values.length} keys, ${(docBytes / 2 ** 20).toFixed(0)} MiB of JSON`);
 
   // Commits and desired revisions.
   for (let k = 0; k < commits.length; k += 20_000) {

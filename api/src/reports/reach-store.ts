@@ -9,6 +9,7 @@
  * reads the window's revisions in time order and follows each object's document (see
  * ReportBuilder.records), which is the same "before" the analysis saw.
  */
+import { Interner } from '../core/interner';
 import type { ReachResult } from './analysis';
 
 export interface StoredReach {
@@ -27,9 +28,8 @@ export class ReachStore {
   private pathRefs = new Int32Array(1024);
   private noteRefs = new Int32Array(1024);
   private readonly reasons = new Map<number, string>();
-  private readonly texts: string[] = [];
+  private readonly texts = new Interner();
   private readonly parsedPaths = new Map<number, string[]>();
-  private readonly textIndex = new Map<string, number>();
   /** Slots in the order of their revision ids (after seal). */
   private byId: Uint32Array | null = null;
   size = 0;
@@ -41,8 +41,8 @@ export class ReachStore {
     this.ids[i] = r.revisionId;
     this.reached[i] = r.reachedAt ? r.reachedAt.getTime() : NaN;
     this.live[i] = r.liveRevisionId ?? NaN;
-    this.pathRefs[i] = this.text(JSON.stringify(r.paths));
-    this.noteRefs[i] = r.note === null ? -1 : this.text(r.note);
+    this.pathRefs[i] = this.texts.id(JSON.stringify(r.paths));
+    this.noteRefs[i] = r.note === null ? -1 : this.texts.id(r.note);
     if (r.reason !== null) this.reasons.set(i, r.reason);
     this.size++;
   }
@@ -74,7 +74,7 @@ export class ReachStore {
           reachedAt: Number.isNaN(at) ? null : at,
           liveRevisionId: Number.isNaN(live) ? null : live,
           reason: this.reasons.get(slot) ?? null,
-          note: note < 0 ? null : this.texts[note]!,
+          note: note < 0 ? null : this.texts.values[note]!,
           paths: this.pathsOf(this.pathRefs[slot]!),
         };
       }
@@ -86,18 +86,8 @@ export class ReachStore {
 
   private pathsOf(ref: number): string[] {
     let p = this.parsedPaths.get(ref);
-    if (!p) this.parsedPaths.set(ref, (p = JSON.parse(this.texts[ref]!) as string[]));
+    if (!p) this.parsedPaths.set(ref, (p = JSON.parse(this.texts.values[ref]!) as string[]));
     return p;
-  }
-
-  private text(s: string): number {
-    let i = this.textIndex.get(s);
-    if (i === undefined) {
-      i = this.texts.length;
-      this.texts.push(s);
-      this.textIndex.set(s, i);
-    }
-    return i;
   }
 
   private grow(): void {
