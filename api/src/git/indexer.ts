@@ -910,7 +910,7 @@ export class RepositoryIndexer {
       if (env.render?.mode === 'auto') await this.ensureDocRefs(wanted, env.spec.defaultNamespace, parsed.docs);
     }
     const renderingHere = this.envs.filter((e) => e.render && !this.pooled.has(e));
-    if (this.renderer && renderingHere.length) await this.renderer.prefetch(this.renderBlobs(commits, firstParent));
+    if (this.renderer && renderingHere.length) await this.renderer.prefetch(this.renderBlobs(commits, firstParent, renderingHere));
     // An entry not rendered yet has no closure to go by: once each has rendered, the rest of the
     // batch is prefetched again (else the first batch's renders each miss their changed file).
     const closureUnknown = () => renderingHere.some((e) => [...e.render!.entries.values()].some((x) => x.closureSet === null));
@@ -958,7 +958,7 @@ export class RepositoryIndexer {
       if (firstParent.has(c.sha)) {
         if (unknown && !closureUnknown()) {
           unknown = false;
-          await this.renderer!.prefetch(this.renderBlobs(commits.slice(i), firstParent));
+          await this.renderer!.prefetch(this.renderBlobs(commits.slice(i), firstParent, renderingHere));
         }
         this.tree?.apply(c.files);
         const wire = rendered?.commits[fp++];
@@ -984,10 +984,10 @@ export class RepositoryIndexer {
   /**
    * The new blobs of a batch that renders will probably read: files of rendering environments,
    * files in an entry's closure, kustomization files. Loading them in one go saves a round trip
-   * to git per render; anything else a render needs is loaded when it asks.
+   * to git per render; anything else a render needs is loaded when it asks. `envs`: the
+   * environments this thread renders.
    */
-  private renderBlobs(commits: LogCommit[], firstParent: Set<string>): string[] {
-    const envs = this.envs.filter((e) => e.render && !this.pooled.has(e));
+  private renderBlobs(commits: LogCommit[], firstParent: Set<string>, envs: EnvState[]): string[] {
     return blobsToPrefetch(
       commits.filter((c) => firstParent.has(c.sha)).map((c) => c.files),
       (path) => envs.some((env) => env.match(path) || [...env.render!.entries.values()].some((e) => e.closureSet?.has(path))),
