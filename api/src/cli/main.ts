@@ -4,7 +4,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { loadConfig, ConfigEnv } from '../config/load';
 import { createLogger } from '../common/logger';
-import { openDatabase, migrate } from '../db/open';
+import type * as OpenModule from '../db/open';
 // openapi and serve build the whole Nest application: loaded only by the commands that need it,
 // so `driftline version`, `--help` and the batch commands start fast and small.
 import type * as OpenApiModule from './openapi';
@@ -39,6 +39,7 @@ export function buildProgram(ctx: CliContext): Command {
     .action(async (o: { config?: string; json?: boolean }) => {
       const { config } = loadConfig({ configPath: o.config, env });
       const logger = createLogger({ level: o.json ? 'warn' : 'info', destination: 2 });
+      const { openDatabase, migrate } = require('../db/open') as typeof OpenModule;
       const db = await openDatabase({ url: config.database.url, dataDir: config.dataDir, logger, migrate: false });
       try {
         const applied = await migrate(db.dataSource, db.kind === 'postgres', logger);

@@ -1,6 +1,6 @@
 import { userInfo } from 'node:os';
 import { ConfigError } from '../config/load';
-import { DatabaseUnavailableError } from '../db/open';
+import { DatabaseUnavailableError } from '../db/errors';
 import { DataDirLockedError } from '../db/embedded';
 
 /** Exit codes: 0 ok, 1 a finding (e.g. drift found), 2 usage or runtime error. */

@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import { loadConfig, ConfigEnv, LoadedConfig } from '../config/load';
 import { loadInstallKey } from '../config/install-key';
 import { createLogger } from '../common/logger';
-import { openDatabase, OpenDatabase } from '../db/open';
+import type { OpenDatabase } from '../db/open';
+import type * as OpenModule from '../db/open';
 import type { DriftlineConfig } from '../config/schema';
 import type { RuntimeInfo } from '../runtime-info';
 import { VERSION } from '../version';
@@ -28,6 +29,8 @@ export async function withRuntime<T>(o: { config?: string; json?: boolean }, env
   const config = loaded.config;
   const logger = createLogger({ level: env.LOG_LEVEL ?? (o.json ? 'warn' : 'warn'), destination: 2 });
   const installKey = loadInstallKey(config.dataDir, env.DRIFTLINE_INSTALL_KEY);
+  // Loaded here, not at the top: typeorm is only needed by commands that open the database.
+  const { openDatabase } = require('../db/open') as typeof OpenModule;
   const db = await openDatabase({ url: config.database.url, dataDir: config.dataDir, logger, migrate: true, poolSize: 4 });
   const runtime: RuntimeInfo = { version: VERSION, mode: 'configured', database: db.kind, config, configSource: loaded.source, features: [], workers: false };
   try {

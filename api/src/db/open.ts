@@ -4,15 +4,9 @@ import { createDataSource, describeDatabaseUrl } from './data-source';
 import { startEmbeddedDatabase, EmbeddedDatabase } from './embedded';
 import { join } from 'node:path';
 
-export class DatabaseUnavailableError extends Error {
-  constructor(
-    readonly target: string,
-    cause: string,
-  ) {
-    super(`cannot reach the database at ${target}: ${cause}`);
-    this.name = 'DatabaseUnavailableError';
-  }
-}
+import { DatabaseUnavailableError } from './errors';
+
+export { DatabaseUnavailableError };
 
 export interface OpenDatabase {
   dataSource: DataSource;

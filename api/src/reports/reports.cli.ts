@@ -47,17 +47,19 @@ export function runJob(job: ReportJob, onProgress: Progress): Promise<ReportView
  * caches of a few thousand entries, pdfkit pages let go once written). Left to its defaults on a
  * host with plenty of RAM, V8 still grows a 128 MiB young generation and an old generation of
  * 100-300 MiB before it collects, so the process peaked at 400-550 MiB. These limits keep the heap
- * near what the report holds: young 32 MiB, old 160 MiB (over 3x the live heap). A smaller young
- * generation costs GC time: with 24 MiB a year CSV spent 5.3 s in GC, with 48 MiB 3.6 s (and 13 MiB
- * more RSS). The caches are bounded by entries, not bytes: documents far larger than these (~500 B)
- * would raise the live heap, and the worker would stop with report.out_of_memory.
+ * near what the report holds: old 160 MiB (over 3x the live heap, of which ~25 MiB is the loaded
+ * modules' code and sources) and a young generation of 16 MiB for a PDF and for verification, where
+ * time has room (a year's PDF takes ~20 s of its 60) and RSS has less: 32 MiB gave the PDF a peak of
+ * 284-296 MiB and verification 306-319 MiB; 16 MiB gives 268-270 and ~285 MiB at the same PDF time
+ * and ~1 s more verification. The caches are bounded by entries, not bytes: documents far larger than
+ * these (~500 B) would raise the live heap, and the worker would stop with report.out_of_memory.
  */
-const REPORT_HEAP: ResourceLimits = { maxYoungGenerationSizeMb: 32, maxOldGenerationSizeMb: 160 };
+const REPORT_HEAP: ResourceLimits = { maxYoungGenerationSizeMb: 16, maxOldGenerationSizeMb: 160 };
 
 /**
  * CSV and JSON generation get a 64 MiB young generation: their objects die young (rows, records, lines),
- * and a year CSV spent 2.3 s in GC instead of 3.3-4.3 s with 32 MiB (peak RSS ~240 → 260-275 MiB). A PDF
- * keeps 32 MiB: pdfkit's pages already take its peak to ~290 MiB. Verification too (its peak is ~300 MiB).
+ * and a year CSV spent 2.3 s in GC instead of 3.3-4.3 s with 32 MiB (5.3 s with 24 MiB) at a peak RSS
+ * of ~240 MiB. The CSV has the tight time target (10 s), the PDF the tight memory.
  */
 const TEXT_REPORT_HEAP: ResourceLimits = { ...REPORT_HEAP, maxYoungGenerationSizeMb: 64 };
 
