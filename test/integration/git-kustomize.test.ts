@@ -1,9 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { GitRepoBuilder } from '../support/git-repo-builder';
 import { freshDatabase, TestDatabase } from '../support/db';
 import { gitIndexer } from '../support/git-index';
+
+/** `git cat-file --batch` processes working in `dir` (read from /proc: a reader the indexer forgot to close). */
+function catFilesIn(dir: string): number[] {
+  const found: number[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8') === 'git\0cat-file\0--batch\0' && readlinkSync(`/proc/${pid}/cwd`) === dir) found.push(Number(pid));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
 
 const deployment = (image: string) => `apiVersion: apps/v1
 kind: Deployment
@@ -254,6 +267,8 @@ spec:
         await stopped.dataSource.query(`TRUNCATE repositories, kustomize_entries, desired_files, desired_current, desired_revisions CASCADE`);
         const ix = gitIndexer(stopped.dataSource, config());
         await expect(ix.index({ batchSize: 1, afterBatch: (n) => { if (n === stopAfter) throw new Error('stopped'); } })).rejects.toThrow('stopped');
+        // The stopped run closed its blob reader (a server retrying a failing repository kept one per run).
+        expect(catFilesIn(repo.dir)).toEqual([]);
         const s = await gitIndexer(stopped.dataSource, config()).index({ batchSize: 2 });
         expect(s.newCommits).toBe(Object.keys(sha).length - stopAfter);
         expect(await snapshot(stopped)).toEqual(expected);

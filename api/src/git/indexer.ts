@@ -222,25 +222,30 @@ export class RepositoryIndexer {
     const started = Date.now();
     const { ds, repo, source } = this.o;
     this.summary = { repository: repo.name, head: null, commits: 0, newCommits: 0, fileChanges: 0, objectRevisions: 0, parseErrors: 0, blobsParsed: 0, entryRenders: 0, renderProblems: 0, unreachable: 0, rewritten: false, seconds: 0 };
-    await this.ensureRepositoryRow();
-    const head = await revParse(source.dir, source.ref, { env: source.env });
-    this.summary.head = head;
-    const row = (await ds.query(`SELECT last_indexed_sha, next_seq FROM repositories WHERE id = $1`, [this.repoId]))[0];
-    let last: string | null = row.last_indexed_sha;
-    this.nextSeq = Number(row.next_seq);
-    await ds.query(`UPDATE repositories SET head_sha = $2, last_fetch_at = now() WHERE id = $1`, [this.repoId, head]);
-    if (!head) throw new Error(`repository ${repo.name}: branch ${repo.branch} not found (${source.ref})`);
-    if (last && last !== head && !(await this.exists(last))) last = null;
-    if (last && last !== head && !(await isAncestor(source.dir, last, head, { env: source.env }))) {
-      last = await this.handleRewrite(last, head);
+    try {
+      await this.ensureRepositoryRow();
+      const head = await revParse(source.dir, source.ref, { env: source.env });
+      this.summary.head = head;
+      const row = (await ds.query(`SELECT last_indexed_sha, next_seq FROM repositories WHERE id = $1`, [this.repoId]))[0];
+      let last: string | null = row.last_indexed_sha;
+      this.nextSeq = Number(row.next_seq);
+      await ds.query(`UPDATE repositories SET head_sha = $2, last_fetch_at = now() WHERE id = $1`, [this.repoId, head]);
+      if (!head) throw new Error(`repository ${repo.name}: branch ${repo.branch} not found (${source.ref})`);
+      if (last && last !== head && !(await this.exists(last))) last = null;
+      if (last && last !== head && !(await isAncestor(source.dir, last, head, { env: source.env }))) {
+        last = await this.handleRewrite(last, head);
+      }
+      if (last !== head) {
+        await this.loadState(last);
+        await this.indexRange(last, head);
+      }
+      this.summary.commits = Number((await ds.query(`SELECT count(*) AS n FROM commits WHERE repository_id = $1 AND reachable`, [this.repoId]))[0].n);
+      await ds.query(`UPDATE repositories SET last_indexed_at = now(), last_error = NULL WHERE id = $1`, [this.repoId]);
+    } finally {
+      // Also when the run fails: a long-running server would otherwise keep one `git cat-file --batch` per failed run.
+      await this.catFile?.close();
+      this.catFile = null;
     }
-    if (last !== head) {
-      await this.loadState(last);
-      await this.indexRange(last, head);
-    }
-    this.summary.commits = Number((await ds.query(`SELECT count(*) AS n FROM commits WHERE repository_id = $1 AND reachable`, [this.repoId]))[0].n);
-    await ds.query(`UPDATE repositories SET last_indexed_at = now(), last_error = NULL WHERE id = $1`, [this.repoId]);
-    this.catFile?.close();
     this.summary.seconds = (Date.now() - started) / 1000;
     return this.summary;
   }
