@@ -1,6 +1,7 @@
 // A render worker of the Git indexer (see RenderPool in render-pool.ts): a BatchRenderer in its own
 // thread, fed every batch in order; it posts what each entry rendered at each commit of the batches
 // it is given.
+import '../common/compile-cache'; // first: the modules below are compiled from the cache
 import { parentPort, workerData } from 'node:worker_threads';
 import { BatchRenderer, type RenderPoolInit } from './render-batch';
 import type { FromWorker, ToWorker } from './render-pool';

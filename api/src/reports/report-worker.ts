@@ -1,5 +1,6 @@
 // The worker thread of `driftline report` and `report verify` (see inWorker in reports.cli.ts): it opens
 // its own database connection, runs the job, and posts progress and the result to the command.
+import '../common/compile-cache'; // first: the modules below are compiled from the cache
 import 'reflect-metadata';
 import { parentPort, workerData } from 'node:worker_threads';
 import { runJob, type ReportJob, type WorkerMessage } from './reports.cli';
