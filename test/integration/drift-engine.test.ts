@@ -175,6 +175,48 @@ describe('drift engine', () => {
     expect(rebuilt).toEqual(incremental);
   });
 
+  it('catches up a backlog of more live revisions than one function call takes arguments (140,000)', async () => {
+    // A cluster recorded for a long while before the first evaluation (or while the drift worker was down): the
+    // engine once passed every new revision's time to Math.min(...) and failed with "Maximum call stack size
+    // exceeded" on every tick from ~125,000 revisions on, so drift never caught up.
+    const t0 = new Date('2026-06-01T10:00:00Z');
+    const at = (s: number) => new Date(t0.getTime() + s * 1000);
+    const cm = (v: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: app, namespace: shop }\ndata: { v: "${v}" }\n`;
+    await repo.commit({ files: { 'clusters/prod/app.yaml': cm('1') }, message: 'add app', date: at(0).toISOString() });
+    const ix = gitIndexer(db.dataSource, cfg(repo.dir));
+    await ix.index();
+    const live = await LiveBuilder.create(db.dataSource, 'prod-eu');
+    await live.observe(load(cm('1')) as Record<string, any>, at(60));
+    await live.observe(load(cm('2')) as Record<string, any>, at(120), 'kubectl-edit', 'Update');
+    // 140,000 more observations in sync with Git (copies of the first), one a second, then the edit once more.
+    const n = 140_000;
+    await db.dataSource.query(
+      `INSERT INTO live_revisions (cluster_id, object_id, observed_at, changed_at, document_hash, meta_hash, manager, operation, change, source, hash)
+       SELECT r.cluster_id, r.object_id, $1::timestamptz + g * interval '1 second', $1::timestamptz + g * interval '1 second', r.document_hash, r.meta_hash,
+              r.manager, r.operation, 'configured', 'watch', md5(g::text) || md5(g::text)
+         FROM (SELECT * FROM live_revisions ORDER BY id LIMIT 1) r, generate_series(0, $2 - 1) g`,
+      [at(180), n],
+    );
+    await db.dataSource.query(
+      `INSERT INTO live_revisions (cluster_id, object_id, observed_at, changed_at, document_hash, meta_hash, manager, operation, change, source, hash)
+       SELECT r.cluster_id, r.object_id, $1, $1, r.document_hash, r.meta_hash, r.manager, r.operation, 'configured', 'watch', repeat('f', 64)
+         FROM (SELECT * FROM live_revisions ORDER BY id LIMIT 1 OFFSET 1) r`,
+      [at(180 + n)],
+    );
+    const { engine: e, query } = engine(ix.config);
+    await e.catchUp();
+    const rows = await intervals(db);
+    expect(rows.map((r: { type: string; opened_at: Date; closed_at: Date | null }) => [r.type, r.opened_at.toISOString(), r.closed_at?.toISOString() ?? null])).toEqual([
+      // In Git before the cluster had it, then the edit and its revert, then the edit again (still open).
+      ['missing', at(0).toISOString(), at(60).toISOString()],
+      ['modified', at(120).toISOString(), at(180).toISOString()],
+      ['modified', at(180 + n).toISOString(), null],
+    ]);
+    expect((await query.driftAt('prod')).items).toMatchObject([{ kind: 'ConfigMap', name: 'app', type: 'modified', since: at(180 + n).toISOString() }]);
+    const [cursor] = await db.dataSource.query(`SELECT last_live_id::int AS id, (SELECT max(id)::int FROM live_revisions) AS max FROM drift_cursors WHERE environment = 'prod'`);
+    expect(cursor.id).toBe(cursor.max);
+  });
+
   it('driftline drift exits 0 in sync, 1 on drift, 2 on error', async () => {
     const v1 = deployment('web', 'nginx:1.25', 2);
     await repo.commit({ files: { 'clusters/prod/web.yaml': v1 }, date: '2026-06-01T10:00:00Z' });

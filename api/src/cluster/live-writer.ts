@@ -7,6 +7,7 @@ import { storeDocuments } from '../store/documents';
 import type { ObjectIds } from '../store/objects';
 import type { LiveChange, LiveSource } from './live-object';
 import type { RevisionPartitions } from './partitions';
+import { minOf } from '../core/arrays';
 
 /** Committed live changes of one cluster: what the drift engine re-evaluates. */
 export interface LiveChangeBatch {
@@ -486,7 +487,7 @@ export class LiveWriter {
         sets.push(sql.replace('?', `$${params.length}`));
       };
       if (revisions.length) {
-        const oldest = Math.min(...revisions.map((r) => r.observedAt.getTime()));
+        const oldest = minOf(revisions, (r) => r.observedAt.getTime());
         // Observations imported with their historical time (the demo) would overflow the integer column: clamp.
         add('lag_ms = ?', Math.min(2_147_483_647, Math.max(0, Date.now() - oldest)));
         sets.push('last_commit_at = now()');

@@ -8,6 +8,7 @@ import { compareObject, CompareOptions, CompareResult, LiveInput, ManagedFieldsE
 import { summarizeChanges } from '../core/diff';
 import { loadDocuments } from '../store/documents';
 import { DriftEvent, DriftRepository, IntervalRow, NewInterval, ObjectRef } from './drift.repository';
+import { minOf } from '../core/arrays';
 
 /** What opened or closed an interval. */
 export type Trigger =
@@ -143,7 +144,7 @@ export class DriftEngineService {
     );
     if (!desired.length && !live.length) return { environment: envName, objects: 0, opened: 0, closed: 0 };
     const objects = [...new Set([...desired, ...live].map((r) => r.object_id))];
-    const from = new Date(Math.min(...[...desired, ...live].map((r) => r.at.getTime())));
+    const from = new Date(Math.min(minOf(desired, (r) => r.at.getTime()), minOf(live, (r) => r.at.getTime())));
     const lastDesired = desired.length ? desired[desired.length - 1]!.id : cur.last_desired_id;
     const lastLive = live.length ? live[live.length - 1]!.id : cur.last_live_id;
     const r = await this.replay(ctx, objects, from, async (m) => {

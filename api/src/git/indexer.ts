@@ -22,6 +22,7 @@ import { loadDocuments } from '../store/documents';
 import { blobsToPrefetch, DesiredObjects, EntryRenderer, specFromEntryPoint, specKey, type EntryOutput, type EntrySpec, type RenderedObject } from './render-entries';
 import { defaultRenderWorkerScript, objectsOf, RenderPool, type WireBatch, type WireRender } from './render-pool';
 import { availableParallelism } from 'node:os';
+import { pushAll } from '../core/arrays';
 
 export interface IndexProgress {
   done: number;
@@ -909,8 +910,8 @@ export class RepositoryIndexer {
         for (const fc of c.files) if (fc.newBlob && fc.status !== 'D' && env.match(fc.path) && this.needsParse(env, fc.path)) wanted.push({ sha: fc.newBlob, path: fc.path });
       }
       const r = await this.ensureBlobs(wanted, env.spec.defaultNamespace);
-      parsed.blobs.push(...r.blobs);
-      parsed.objects.push(...r.objects);
+      pushAll(parsed.blobs, r.blobs);
+      pushAll(parsed.objects, r.objects);
       for (const [k, v] of r.docs) parsed.docs.set(k, v);
       if (env.render?.mode === 'auto') await this.ensureDocRefs(wanted, env.spec.defaultNamespace, parsed.docs);
     }
@@ -976,7 +977,7 @@ export class RepositoryIndexer {
             if (!wire) throw new Error(`render workers sent no renders for commit ${c.sha}`);
             this.applyRendered(env, pooled, c, seq, touched, wire, lastOut, parsed.docs, renders, entriesChanged.get(name)!);
           } else if (env.render) await this.renderCommit(env, c, seq, touched, parsed.docs, renders, entriesChanged.get(name)!);
-          revisions.push(...this.revisionsFor(env, c, seq, touched, currentChanged.get(name)!));
+          pushAll(revisions, this.revisionsFor(env, c, seq, touched, currentChanged.get(name)!));
         }
       }
       seq++;
