@@ -69,6 +69,13 @@ describe.skipIf(!!unavailable)('timeline journeys in Chromium', () => {
       const edit = events.getByRole('link', { name: /configured by kubectl-edit/ }).first();
       await edit.waitFor();
       expect(await edit.getAttribute('aria-label')).toMatch(/Deployment shop-prod\/checkout configured by kubectl-edit/);
+      // The density strip under the lanes counts the 10 minutes on screen, not the 7 days loaded: its
+      // bars stand where the events are (a 7-day bucket drew one bar across the whole window).
+      await expect.poll(() => densityCoverage(page), { timeout: 10_000, interval: 250 }).toBeLessThan(0.3);
+      expect(await densityCoverage(page)).toBeGreaterThan(0);
+      // And the chart's counts are those of the window too: as many as the events listed beside it.
+      const counted = [...(await page.locator('.counts').innerText()).matchAll(/\d+/g)].reduce((a, m) => a + Number(m[0]), 0);
+      expect(counted).toBe(await events.getByRole('link').count());
       await screenshot(page, 'timeline-hotfix-window');
       await edit.click();
       await page.getByRole('heading', { name: /Live change to Deployment shop-prod\/checkout/ }).waitFor();
@@ -239,6 +246,9 @@ describe.skipIf(!!unavailable)('timeline journeys in Chromium', () => {
       const row = list.getByRole('link', { name: /Deployment shop-prod\/web .*kubectl/ });
       await expect.poll(() => row.count(), { timeout: 30_000, interval: 500 }).toBeGreaterThan(before);
       expect(navigations).toEqual([]);
+      // And on the chart: the change's marker (the orange triangle of a person's change) in the Live lane,
+      // at the right end of the window. It used to sit on the axis' last instant, where the chart dropped it.
+      await expect.poll(() => humanMarkerPixels(page), { timeout: 10_000, interval: 250 }).toBeGreaterThan(0);
       await screenshot(page, 'timeline-live-update');
     } finally {
       await b.close();
@@ -268,3 +278,55 @@ describe.skipIf(!!unavailable)('timeline journeys in Chromium', () => {
     }
   });
 });
+
+/**
+ * Pixels of the human-change marker colour (#ea580c) in the chart's Live lane, right fifth of the plot
+ * (the canvas is read directly: what a person sees, not what the component meant to draw).
+ */
+function humanMarkerPixels(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    const canvas = document.querySelector('.swimlanes canvas') as HTMLCanvasElement | null;
+    const ctx = canvas?.getContext('2d');
+    if (!canvas || !ctx) return 0;
+    const scale = canvas.width / canvas.getBoundingClientRect().width;
+    // Grid: 8 px from the top, 32 px per lane + 16; Live is the second of three lanes.
+    const laneTop = Math.floor((8 + 37) * scale);
+    const laneBottom = Math.ceil((8 + 2 * 37.33) * scale);
+    const x0 = Math.floor(canvas.width * 0.8);
+    const { data } = ctx.getImageData(x0, laneTop, canvas.width - x0, laneBottom - laneTop);
+    let n = 0;
+    for (let i = 0; i < data.length; i += 4) if (Math.abs(data[i]! - 0xea) < 40 && Math.abs(data[i + 1]! - 0x58) < 40 && data[i + 2]! < 70) n++;
+    return n;
+  });
+}
+
+/** The share of the density strip's columns (under the lanes) with a bar in them, read from the chart's canvas. */
+function densityCoverage(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    const canvas = document.querySelector('.swimlanes canvas') as HTMLCanvasElement | null;
+    const ctx = canvas?.getContext('2d');
+    if (!canvas || !ctx) return -1;
+    const box = canvas.getBoundingClientRect();
+    const scale = canvas.width / box.width;
+    // Second grid: 64 px from the left, 16 from the right, 32 px per lane (three) + 32 from the top, 44 high.
+    const x0 = Math.ceil(64 * scale);
+    const x1 = Math.floor((box.width - 16) * scale);
+    const y0 = Math.ceil((32 * 3 + 32) * scale);
+    const y1 = Math.floor((32 * 3 + 32 + 44) * scale);
+    const { data } = ctx.getImageData(x0, y0, x1 - x0, y1 - y0);
+    const w = x1 - x0;
+    let filled = 0;
+    for (let x = 0; x < w; x++) {
+      for (let y = 0; y < y1 - y0; y++) {
+        const i = (y * w + x) * 4;
+        const r = data[i]!, g = data[i + 1]!, b = data[i + 2]!;
+        if (Math.max(r, g, b) - Math.min(r, g, b) > 60) {
+          filled++;
+          break;
+        }
+      }
+    }
+    return filled / w;
+  });
+}
+
