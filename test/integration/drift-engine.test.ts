@@ -173,6 +173,16 @@ describe('drift engine', () => {
     expect(r.objects).toBeGreaterThan(10);
     const rebuilt = await intervals(db);
     expect(rebuilt).toEqual(incremental);
+    // The same with replays of a few events each (a year's backlog is cut into replays of ~10,000 events so
+    // that it fits in the server's heap): a rebuild, and a catch-up of everything as one backlog.
+    e.chunkEvents = 7;
+    expect(await e.rebuild('prod')).toEqual(r);
+    expect(await intervals(db)).toEqual(incremental);
+    await db.dataSource.query(`DELETE FROM drift_intervals`);
+    await db.dataSource.query(`DELETE FROM drift_cursors`);
+    const [caught] = await e.catchUp();
+    expect(caught!.objects).toBe(r.objects);
+    expect(await intervals(db)).toEqual(incremental);
   });
 
   it('catches up a backlog of more live revisions than one function call takes arguments (140,000)', async () => {
