@@ -48,13 +48,13 @@ export function runJob(job: ReportJob, onProgress: Progress): Promise<ReportView
  * host with plenty of RAM, V8 still grows a 128 MiB young generation and an old generation of
  * 100-300 MiB before it collects, so the process peaked at 400-550 MiB. These limits keep the heap
  * near what the report holds: old 160 MiB (over 3x the live heap, of which ~25 MiB is the loaded
- * modules' code and sources) and a young generation of 16 MiB for a PDF and for verification, where
- * time has room (a year's PDF takes ~20 s of its 60) and RSS has less: 32 MiB gave the PDF a peak of
- * 284-296 MiB and verification 306-319 MiB; 16 MiB gives 268-270 and ~285 MiB at the same PDF time
- * and ~1 s more verification. The caches are bounded by entries, not bytes: documents far larger than
+ * modules' code and sources) and a young generation of 8 MiB for a PDF and for verification, where
+ * time has room (a year's PDF takes ~20 s of its 60) and RSS has less. A year's PDF peaked at 284-296 MiB
+ * with 32 MiB, 268-284 MiB with 16 and 270-273 MiB with 8 (~0.5 s slower); verification at 306-319,
+ * 285-299 and 280-282 MiB. The caches are bounded by entries, not bytes: documents far larger than
  * these (~500 B) would raise the live heap, and the worker would stop with report.out_of_memory.
  */
-const REPORT_HEAP: ResourceLimits = { maxYoungGenerationSizeMb: 16, maxOldGenerationSizeMb: 160 };
+const REPORT_HEAP: ResourceLimits = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 160 };
 
 /**
  * CSV and JSON generation get a 64 MiB young generation: their objects die young (rows, records, lines),
