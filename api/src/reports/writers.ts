@@ -144,6 +144,14 @@ export class CsvReportWriter implements ReportWriter {
   }
 }
 
+/**
+ * The writing loop gives the event loop a turn after this much work. Pages read ahead and writes
+ * below the stream's buffer resolve at once, so a server generating a year's PDF in its own thread
+ * answered nothing else for up to 270-330 ms at a time. /healthz during a year's PDF, alternating:
+ * p95 135 ms, p99 212-254 ms before; p95 37 ms, p99 65 ms with turns every 10 ms, at the same PDF time.
+ */
+const TURN_MS = 10;
+
 const JSON_KEYS: Record<Section, string> = { git: 'changes', 'out-of-band': 'outOfBand', drift: 'drift', gap: 'gaps' };
 
 /**
@@ -209,6 +217,7 @@ export async function writeReport(
       if (s !== null && SECTIONS[next] === s) await writer.section(SECTIONS[next++]!);
     };
     let current: Section | null = null;
+    let turnAt = performance.now() + TURN_MS;
     for await (const r of prepared.records({ diffs: writer.diffs })) {
       if (r.type !== current) {
         await advanceTo(r.type);
@@ -217,6 +226,10 @@ export async function writeReport(
       digest.add(r);
       await writer.record(r);
       if (digest.count % 500 === 0) onRecord?.(digest.count, prepared.total);
+      if ((digest.count & 15) === 0 && performance.now() > turnAt) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        turnAt = performance.now() + TURN_MS;
+      }
     }
     await advanceTo(null);
     onRecord?.(digest.count, prepared.total);
